@@ -1,0 +1,3 @@
+export * from './clock/index.js';
+export * from './wire/index.js';
+export * from './replica/index.js';

@@ -1,0 +1,1 @@
+export * from './replica-api.js';

@@ -1,0 +1,48 @@
+// The public face of the merge engine that the coordinator and the client program against.
+import type { SiteId } from '../clock/site-id.js';
+import type { SnapshotCheckpoint } from '../wire/types.js';
+
+export interface ReplicaOptions {
+  /** When true, a column write newer than a row's tombstone revives the row. Default false. */
+  readonly allowResurrection?: boolean;
+  /** Physical clock in ms; injectable for tests. Default Date.now. */
+  readonly now?: () => number;
+  /** How many handed-out watermarks are remembered per requesting site (gap-free catch-up). */
+  readonly watermarksPerSite?: number;
+  /** How many requesting sites are remembered at most; the least recently served are forgotten. */
+  readonly maxWatermarkSites?: number;
+}
+
+export interface GetChangesOptions {
+  /** Stop adding whole transactions once this many data changes are included. Default 1000. */
+  readonly batchSize?: number;
+}
+
+export interface SnapshotOptions {
+  /** Site that receives the snapshot; its catch-up from the header HLC is then gap-free. */
+  readonly requester?: SiteId;
+  /** Resume: header copies snapshotId/siteId/hlc from it, completed tables are skipped. */
+  readonly resume?: SnapshotCheckpoint;
+  /** Entries per column-versions / tombstone chunk, at most 1000. */
+  readonly chunkSize?: number;
+}
+
+export interface SnapshotApplyOptions {
+  /** Called with the checkpoint each time it is persisted (header and every flush). */
+  readonly onCheckpoint?: (checkpoint: SnapshotCheckpoint) => void;
+  /** Called after each chunk with running progress. */
+  readonly onProgress?: (progress: SnapshotProgress) => void;
+}
+
+export interface SnapshotProgress {
+  readonly tablesProcessed: number;
+  readonly totalTables: number;
+  readonly entriesProcessed: number;
+  readonly totalEntries: number;
+  readonly currentTable?: string;
+}
+
+export interface DeltaSyncCheck {
+  readonly ok: boolean;
+  readonly reason?: string;
+}
