@@ -1,0 +1,160 @@
+// ChangeSet <-> JSON (PROTOCOL.md §2). One ChangeSet is one source transaction; the decoder
+// proves that before the engine sees it, because the engine groups, echo-filters and drift-checks
+// by the set's identity.
+import { bytesEqual } from '../clock/bytes.js';
+import { compareHLC, decodeHLC, encodeHLC, type HLC } from '../clock/hlc.js';
+import { decodeSiteId, encodeSiteId } from '../clock/site-id.js';
+import { transactionIdOf } from '../clock/transaction-id.js';
+import { expectArray, expectObject, expectString, fieldPath, optionalString } from './fields.js';
+import { decodeSchemaMigration, encodeSchemaMigration, type SerializedSchemaMigration } from './schema-migration.js';
+import { decodeSqlValue, decodeSqlValues, encodeSqlValue, encodeSqlValues } from './sql-value.js';
+import type { Change, ChangeSet, SchemaMigration } from './types.js';
+import { WireError } from './wire-error.js';
+
+export interface SerializedColumnChange {
+  type: 'column';
+  schema: string;
+  table: string;
+  pk: unknown[];
+  column: string;
+  value: unknown;
+  hlc: string;
+  priorValue?: unknown;
+  priorHlc?: string;
+}
+
+export interface SerializedDeleteChange {
+  type: 'delete';
+  schema: string;
+  table: string;
+  pk: unknown[];
+  hlc: string;
+  priorRow?: unknown[];
+}
+
+export type SerializedChange = SerializedColumnChange | SerializedDeleteChange;
+
+export interface SerializedChangeSet {
+  siteId: string;
+  transactionId: string;
+  /** The max fact HLC of the transaction. */
+  hlc: string;
+  changes: SerializedChange[];
+  schemaMigrations: SerializedSchemaMigration[];
+}
+
+export function encodeChange(c: Change): SerializedChange {
+  if (c.type === 'column') {
+    const out: SerializedColumnChange = {
+      type: 'column',
+      schema: c.schema,
+      table: c.table,
+      pk: encodeSqlValues(c.pk),
+      column: c.column,
+      value: encodeSqlValue(c.value),
+      hlc: encodeHLC(c.hlc),
+    };
+    if (c.prior) {
+      out.priorValue = encodeSqlValue(c.prior.value);
+      out.priorHlc = encodeHLC(c.prior.hlc);
+    }
+    return out;
+  }
+  const out: SerializedDeleteChange = {
+    type: 'delete',
+    schema: c.schema,
+    table: c.table,
+    pk: encodeSqlValues(c.pk),
+    hlc: encodeHLC(c.hlc),
+  };
+  if (c.priorRow) out.priorRow = encodeSqlValues(c.priorRow);
+  return out;
+}
+
+/** `transactionId` is always rebuilt from the base HLC (§1.4); it is deterministic. */
+export function encodeChangeSet(cs: ChangeSet): SerializedChangeSet {
+  return {
+    siteId: encodeSiteId(cs.siteId),
+    transactionId: transactionIdOf(cs.hlc),
+    hlc: encodeHLC(cs.hlc),
+    changes: cs.changes.map(encodeChange),
+    schemaMigrations: cs.schemaMigrations.map(encodeSchemaMigration),
+  };
+}
+
+export function decodeChange(json: unknown, what = 'change'): Change {
+  const o = expectObject(json, what);
+  const type = expectString(o['type'], fieldPath(what, 'type'));
+  const schema = expectString(o['schema'], fieldPath(what, 'schema'), { nonEmpty: true });
+  const table = expectString(o['table'], fieldPath(what, 'table'), { nonEmpty: true });
+  const pk = decodeSqlValues(o['pk'], fieldPath(what, 'pk'));
+  const hlc = decodeHLC(o['hlc'], fieldPath(what, 'hlc'));
+  if (type === 'delete') {
+    const priorRow =
+      o['priorRow'] === undefined ? undefined : decodeSqlValues(o['priorRow'], fieldPath(what, 'priorRow'));
+    return { type, schema, table, pk, hlc, ...(priorRow ? { priorRow } : {}) };
+  }
+  if (type !== 'column') throw new WireError(`${fieldPath(what, 'type')} must be "column" or "delete", got ${type}`);
+  const column = expectString(o['column'], fieldPath(what, 'column'), { nonEmpty: true });
+  if (!('value' in o)) throw new WireError(`${fieldPath(what, 'value')} is required`);
+  const value = decodeSqlValue(o['value'], fieldPath(what, 'value'));
+  const hasPriorValue = o['priorValue'] !== undefined;
+  const hasPriorHlc = o['priorHlc'] !== undefined;
+  if (hasPriorValue !== hasPriorHlc) {
+    throw new WireError(`${what}: priorValue and priorHlc must appear together or not at all`);
+  }
+  const prior = hasPriorValue
+    ? {
+        value: decodeSqlValue(o['priorValue'], fieldPath(what, 'priorValue')),
+        hlc: decodeHLC(o['priorHlc'], fieldPath(what, 'priorHlc')),
+      }
+    : undefined;
+  return { type, schema, table, pk, column, value, hlc, ...(prior ? { prior } : {}) };
+}
+
+/**
+ * Validates a wire ChangeSet and returns it typed. Beyond field shapes it enforces the §2
+ * invariants the engine relies on:
+ * - every fact and migration HLC carries the set's (wallTime, counter, siteId), and the set's
+ *   `siteId` and `hlc` name that same transaction — otherwise a WireError, because a set that
+ *   mixes transactions or lies about its origin cannot be repaired without guessing;
+ * - no two facts share an opSeq (an HLC must identify one fact);
+ * - `hlc` is normalised to the max fact HLC (only its opSeq can differ once the checks above
+ *   passed), so drift checks and watermarks see what the set really holds;
+ * - `transactionId` is informational: it must be a string when present and is rebuilt from `hlc`.
+ * `schemaMigrations` absent (or null) reads as []. Unknown extra fields are ignored.
+ */
+export function decodeChangeSet(json: unknown, what = 'changeSet'): ChangeSet {
+  const o = expectObject(json, what);
+  const siteId = decodeSiteId(o['siteId'], fieldPath(what, 'siteId'));
+  optionalString(o['transactionId'], fieldPath(what, 'transactionId'));
+  const claimed = decodeHLC(o['hlc'], fieldPath(what, 'hlc'));
+  const changesPath = fieldPath(what, 'changes');
+  const changes = expectArray(o['changes'], changesPath).map((c, i) => decodeChange(c, `${changesPath}[${i}]`));
+  const rawMigrations = o['schemaMigrations'];
+  const migrationsPath = fieldPath(what, 'schemaMigrations');
+  const schemaMigrations: SchemaMigration[] =
+    rawMigrations === undefined || rawMigrations === null
+      ? []
+      : expectArray(rawMigrations, migrationsPath).map((m, i) => decodeSchemaMigration(m, `${migrationsPath}[${i}]`));
+
+  if (!bytesEqual(claimed.siteId, siteId)) {
+    throw new WireError(`${fieldPath(what, 'hlc')} has a siteId other than ${fieldPath(what, 'siteId')}`);
+  }
+  let hlc: HLC | undefined;
+  const seen = new Set<number>();
+  const check = (fact: HLC, path: string): void => {
+    if (fact.wallTime !== claimed.wallTime || fact.counter !== claimed.counter || !bytesEqual(fact.siteId, siteId)) {
+      throw new WireError(
+        `${path} belongs to transaction ${transactionIdOf(fact)}, not to the set's ${transactionIdOf(claimed)}`,
+      );
+    }
+    if (seen.has(fact.opSeq)) throw new WireError(`${path} repeats opSeq ${fact.opSeq} within the transaction`);
+    seen.add(fact.opSeq);
+    if (hlc === undefined || compareHLC(fact, hlc) > 0) hlc = fact;
+  };
+  schemaMigrations.forEach((m, i) => check(m.hlc, `${migrationsPath}[${i}].hlc`));
+  changes.forEach((c, i) => check(c.hlc, `${changesPath}[${i}].hlc`));
+  const max = hlc ?? claimed;
+  return { siteId, transactionId: transactionIdOf(max), hlc: max, changes, schemaMigrations };
+}

@@ -1,0 +1,59 @@
+// Field readers shared by the wire decoders: each names the offending path in its WireError, so a
+// rejected message tells the sender exactly which field was wrong.
+import { WireError } from './wire-error.js';
+
+export type JsonObject = Record<string, unknown>;
+
+/** `parent.key`, or just `key` at the top. */
+export function fieldPath(parent: string, key: string): string {
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+/** A plain JSON object (not null, not an array). */
+export function expectObject(json: unknown, what: string): JsonObject {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new WireError(`${what} must be an object, got ${describe(json)}`);
+  }
+  return json as JsonObject;
+}
+
+export function expectArray(json: unknown, what: string): unknown[] {
+  if (!Array.isArray(json)) throw new WireError(`${what} must be an array, got ${describe(json)}`);
+  return json;
+}
+
+export function expectString(json: unknown, what: string, opts: { nonEmpty?: boolean } = {}): string {
+  if (typeof json !== 'string') throw new WireError(`${what} must be a string, got ${describe(json)}`);
+  if (opts.nonEmpty && json.length === 0) throw new WireError(`${what} must not be empty`);
+  return json;
+}
+
+export function optionalString(json: unknown, what: string): string | undefined {
+  return json === undefined ? undefined : expectString(json, what);
+}
+
+/** A safe integer within [min, max]; rejects fractions, NaN, ±Infinity and numeric strings. */
+export function expectInteger(json: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof json !== 'number' || !Number.isSafeInteger(json)) {
+    throw new WireError(`${what} must be an integer, got ${describe(json)}`);
+  }
+  if (json < min || json > max) throw new WireError(`${what} must be between ${min} and ${max}, got ${json}`);
+  return json;
+}
+
+/** Short description of an unexpected value for error messages (never echoes large input). */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  switch (typeof v) {
+    case 'string':
+      return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
+    case 'number':
+    case 'boolean':
+      return String(v);
+    case 'object':
+      return 'an object';
+    default:
+      return typeof v;
+  }
+}
