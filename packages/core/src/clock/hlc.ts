@@ -74,7 +74,10 @@ export function encodeHLC(h: HLC): string {
 export function decodeHLC(text: unknown, what = 'hlc'): HLC {
   if (typeof text !== 'string') throw new WireError(`${what} must be a base64 string`);
   if (text.length !== 40) throw new WireError(`${what} must be 40 base64 characters (30 bytes), got ${text.length}`);
-  return hlcFromBytes(fromBase64(text, what));
+  const bytes = fromBase64(text, what);
+  // 40 characters ending in '=' padding decode to fewer than 30 bytes; name the field, not "HLC".
+  if (bytes.length !== HLC_BYTES) throw new WireError(`${what} must decode to ${HLC_BYTES} bytes, got ${bytes.length}`);
+  return hlcFromBytes(bytes);
 }
 
 /** The HLC with opSeq 0: the base of a transaction. */
