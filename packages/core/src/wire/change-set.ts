@@ -96,7 +96,7 @@ export function decodeChange(json: unknown, what = 'change'): Change {
   }
   if (type !== 'column') throw new WireError(`${fieldPath(what, 'type')} must be "column" or "delete", got ${type}`);
   const column = expectString(o['column'], fieldPath(what, 'column'), { nonEmpty: true });
-  if (!('value' in o)) throw new WireError(`${fieldPath(what, 'value')} is required`);
+  if (o['value'] === undefined) throw new WireError(`${fieldPath(what, 'value')} is required`);
   const value = decodeSqlValue(o['value'], fieldPath(what, 'value'));
   const hasPriorValue = o['priorValue'] !== undefined;
   const hasPriorHlc = o['priorHlc'] !== undefined;

@@ -203,7 +203,7 @@ export function decodeSnapshotChunk(json: unknown, what = 'chunk'): SnapshotChun
 
 function decodeColumnEntry(json: unknown, what: string): SnapshotColumnEntry {
   const o = expectObject(json, what);
-  if (!('value' in o)) throw new WireError(`${fieldPath(what, 'value')} is required`);
+  if (o['value'] === undefined) throw new WireError(`${fieldPath(what, 'value')} is required`);
   return {
     pk: decodeSqlValues(o['pk'], fieldPath(what, 'pk')),
     column: expectString(o['column'], fieldPath(what, 'column'), { nonEmpty: true }),
