@@ -1,15 +1,20 @@
 // The coordinator's configuration: the keys of PROTOCOL.md §9 (so a reference deployment's config
 // keeps working) plus Syncord's own limits. Every limit is here, documented in README.md.
 
-export type AuthMode = 'none' | 'token-whitelist' | 'custom';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const AUTH_MODES = ['none', 'token-whitelist', 'custom'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface CoordinatorConfig {
   host: string;
   port: number;
+  /** URL prefix without a trailing slash; '' is the root. */
   basePath: string;
   dataDir: string;
+  /** origin: true reflects any origin, false turns CORS off, a list allows exactly those. */
   cors: { origin: boolean | string[]; credentials: boolean };
+  /** Tokens given with no mode anywhere imply token-whitelist (PROTOCOL.md §9). */
   auth: { mode: AuthMode; tokens: string[] };
   sync: {
     /** Tombstones and watermark bookkeeping older than this are pruned; older watermarks must resync. */
@@ -18,7 +23,7 @@ export interface CoordinatorConfig {
     batchSize: number;
     /** Let a column write newer than a tombstone revive the row. */
     allowResurrection: boolean;
-    /** How often the retention sweep runs (it also runs at start). */
+    /** How often open databases are pruned (each is also pruned as it opens). */
     maintenanceIntervalMs: number;
   };
   stores: {

@@ -1,0 +1,11 @@
+export { ConfigError } from './config-error.js';
+export type { ConfigKey } from './config-keys.js';
+export { loadConfig } from './load-config.js';
+export type { LoadConfigInput } from './load-config.js';
+export { CONFIG_FILE_OPTION, CONFIG_OPTIONS, MAX_TIMER_MS, defaultOf, flagsOf, formatDefault } from './options.js';
+export type { ConfigOption } from './options.js';
+export { configTableMarkdown } from './config-table.js';
+export type { CliOptions, Environment } from './text-sources.js';
+export { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS } from './types.js';
+export type { AuthMode, CoordinatorConfig, LogLevel, PartialConfig } from './types.js';
+export { validateConfig } from './validate-config.js';

@@ -1,0 +1,272 @@
+import type { ConfigKey } from './config-keys.js';
+import { getAt } from './config-keys.js';
+import { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS } from './types.js';
+import type { ValueKind } from './value-kinds.js';
+import { boolean, integer, oneOf, origins, text, tokens, urlPath } from './value-kinds.js';
+
+/**
+ * One configurable key and every way to set it. This table is the single source for environment
+ * parsing, command-line flags, `--help` and the README's configuration table (a test compares them).
+ */
+export interface ConfigOption {
+  /** Path in CoordinatorConfig. */
+  readonly key: ConfigKey;
+  /** Environment variable (PROTOCOL.md §9 names; ours are SYNC_ + the key in upper snake case). */
+  readonly env: string;
+  /** Long command-line flag without the dashes. */
+  readonly flag: string;
+  /** One-letter flag of PROTOCOL.md §9, if any. */
+  readonly short?: string;
+  /** Placeholder shown after the flag; `[bool]` means the bare flag sets true. */
+  readonly arg: string;
+  readonly kind: ValueKind;
+  /** Shown in --help and the README; the unit of a number, if any, is in `unit`. */
+  readonly description: string;
+  readonly unit?: 'ms' | 'bytes';
+}
+
+/** setTimeout/setInterval treat anything above this as 1 ms, so a timer option may not exceed it. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const positive = integer(1);
+const timerMs = integer(1, MAX_TIMER_MS);
+const bytes = integer(1);
+
+export const CONFIG_OPTIONS: readonly ConfigOption[] = [
+  {
+    key: 'host',
+    env: 'SYNC_HOST',
+    flag: 'host',
+    short: 'h',
+    arg: '<host>',
+    kind: text('a host name or IP address'),
+    description: 'Interface to listen on.',
+  },
+  {
+    key: 'port',
+    env: 'SYNC_PORT',
+    flag: 'port',
+    short: 'p',
+    arg: '<port>',
+    kind: integer(0, 65535),
+    description: 'TCP port to listen on; 0 picks a free one.',
+  },
+  {
+    key: 'basePath',
+    env: 'SYNC_BASE_PATH',
+    flag: 'base-path',
+    short: 'b',
+    arg: '<path>',
+    kind: urlPath,
+    description: 'URL prefix of the WebSocket and HTTP endpoints; "/" for the root.',
+  },
+  {
+    key: 'dataDir',
+    env: 'SYNC_DATA_DIR',
+    flag: 'data-dir',
+    short: 'd',
+    arg: '<dir>',
+    kind: text('a directory path'),
+    description: 'Directory holding one SQLite file per database.',
+  },
+  {
+    key: 'cors.origin',
+    env: 'SYNC_CORS_ORIGIN',
+    flag: 'cors-origin',
+    arg: '<origins>',
+    kind: origins,
+    description: 'Allowed CORS origins: true (any), false (CORS off) or a comma list.',
+  },
+  {
+    key: 'cors.credentials',
+    env: 'SYNC_CORS_CREDENTIALS',
+    flag: 'cors-credentials',
+    arg: '[bool]',
+    kind: boolean,
+    description: 'Allow credentials on cross-origin requests.',
+  },
+  {
+    key: 'auth.mode',
+    env: 'SYNC_AUTH_MODE',
+    flag: 'auth-mode',
+    arg: '<mode>',
+    kind: oneOf(AUTH_MODES),
+    description:
+      'none, token-whitelist, or custom (an onAuthenticate hook decides). Tokens set with no mode anywhere imply token-whitelist.',
+  },
+  {
+    key: 'auth.tokens',
+    env: 'SYNC_AUTH_TOKENS',
+    flag: 'auth-tokens',
+    arg: '<list>',
+    kind: tokens,
+    description: 'Accepted tokens for token-whitelist, as a comma list.',
+  },
+  {
+    key: 'sync.retentionHorizonMs',
+    env: 'SYNC_RETENTION_HORIZON_MS',
+    flag: 'retention-horizon-ms',
+    arg: '<ms>',
+    kind: positive,
+    unit: 'ms',
+    description: 'Tombstones older than this are pruned; a client whose watermark is older must resync.',
+  },
+  {
+    key: 'sync.batchSize',
+    env: 'SYNC_BATCH_SIZE',
+    flag: 'batch-size',
+    arg: '<n>',
+    kind: positive,
+    description: 'Data changes per changes reply (whole transactions; the one crossing the bound is included).',
+  },
+  {
+    key: 'sync.allowResurrection',
+    env: 'SYNC_ALLOW_RESURRECTION',
+    flag: 'allow-resurrection',
+    arg: '[bool]',
+    kind: boolean,
+    description: "Let a column write newer than a row's tombstone revive the row.",
+  },
+  {
+    key: 'sync.maintenanceIntervalMs',
+    env: 'SYNC_MAINTENANCE_INTERVAL_MS',
+    flag: 'maintenance-interval-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description:
+      'How often tombstones past the retention horizon are pruned in open databases (each is also pruned as it opens).',
+  },
+  {
+    key: 'stores.maxOpenStores',
+    env: 'SYNC_MAX_OPEN_STORES',
+    flag: 'max-open-stores',
+    arg: '<n>',
+    kind: positive,
+    description: 'Open databases at most; the least recently used unreferenced one is closed first.',
+  },
+  {
+    key: 'stores.idleCloseMs',
+    env: 'SYNC_IDLE_CLOSE_MS',
+    flag: 'idle-close-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description: 'A database with no session or request is closed after this long.',
+  },
+  {
+    key: 'stores.cleanupIntervalMs',
+    env: 'SYNC_CLEANUP_INTERVAL_MS',
+    flag: 'cleanup-interval-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description: 'How often idle databases are looked for.',
+  },
+  {
+    key: 'limits.maxDatabaseIdLength',
+    env: 'SYNC_MAX_DATABASE_ID_LENGTH',
+    flag: 'max-database-id-length',
+    arg: '<n>',
+    kind: positive,
+    description: 'Longest accepted databaseId, in characters.',
+  },
+  {
+    key: 'limits.maxMessageBytes',
+    env: 'SYNC_MAX_MESSAGE_BYTES',
+    flag: 'max-message-bytes',
+    arg: '<bytes>',
+    kind: bytes,
+    unit: 'bytes',
+    description: 'Largest WebSocket message.',
+  },
+  {
+    key: 'limits.maxBodyBytes',
+    env: 'SYNC_MAX_BODY_BYTES',
+    flag: 'max-body-bytes',
+    arg: '<bytes>',
+    kind: bytes,
+    unit: 'bytes',
+    description: 'Largest HTTP request body.',
+  },
+  {
+    key: 'limits.maxChangeSetsPerApply',
+    env: 'SYNC_MAX_CHANGE_SETS_PER_APPLY',
+    flag: 'max-change-sets-per-apply',
+    arg: '<n>',
+    kind: positive,
+    description: 'Change sets in one apply.',
+  },
+  {
+    key: 'limits.maxChangesPerApply',
+    env: 'SYNC_MAX_CHANGES_PER_APPLY',
+    flag: 'max-changes-per-apply',
+    arg: '<n>',
+    kind: positive,
+    description: 'Data changes, summed over its change sets, in one apply.',
+  },
+  {
+    key: 'logging.level',
+    env: 'SYNC_LOG_LEVEL',
+    flag: 'log-level',
+    arg: '<level>',
+    kind: oneOf(LOG_LEVELS),
+    description: 'Least severe level logged (structured JSON on stdout).',
+  },
+];
+
+/** The `-c, --config` flag is not a config key; it is listed with the options for help and docs. */
+export const CONFIG_FILE_OPTION = {
+  flag: 'config',
+  short: 'c',
+  arg: '<path>',
+  defaultPath: './sync-coordinator.json',
+  description:
+    'JSON config file with the same nested keys. The default file is read only if it exists; a file named with --config must exist.',
+} as const;
+
+export function optionFor(key: ConfigKey): ConfigOption {
+  const option = CONFIG_OPTIONS.find((o) => o.key === key);
+  if (option === undefined) throw new Error(`no config option ${key}`);
+  return option;
+}
+
+/** The camelCase name commander gives the flag's value (`base-path` → `basePath`). */
+export const attributeOf = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export const defaultOf = (option: ConfigOption): unknown => getAt(DEFAULT_CONFIG, option.key);
+
+export const flagsOf = (option: { flag: string; short?: string; arg: string }): string =>
+  `${option.short === undefined ? '' : `-${option.short}, `}--${option.flag} ${option.arg}`;
+
+/** A default as a person reads it: `2592000000 (30 d)`, `16777216 (16 MiB)`, `(none)`. */
+export function formatDefault(option: ConfigOption): string {
+  const value = defaultOf(option);
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
+  if (typeof value === 'number' && option.unit !== undefined) {
+    const human = option.unit === 'ms' ? humanMs(value) : humanBytes(value);
+    return human === undefined ? String(value) : `${value} (${human})`;
+  }
+  return String(value);
+}
+
+function humanMs(ms: number): string | undefined {
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+  ];
+  const unit = units.find(([size]) => ms >= size && ms % size === 0);
+  return unit === undefined ? undefined : `${ms / unit[0]} ${unit[1]}`;
+}
+
+function humanBytes(n: number): string | undefined {
+  const units: [number, string][] = [
+    [1024 ** 3, 'GiB'],
+    [1024 ** 2, 'MiB'],
+    [1024, 'KiB'],
+  ];
+  const unit = units.find(([size]) => n >= size && n % size === 0);
+  return unit === undefined ? undefined : `${n / unit[0]} ${unit[1]}`;
+}
