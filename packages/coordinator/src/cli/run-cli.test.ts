@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_FILE_OPTION, CONFIG_OPTIONS, flagsOf } from '../config/index.js';
+import { CONFIG_FILE_OPTION, CONFIG_OPTIONS, flagsOf, loadConfig } from '../config/index.js';
 import { parseCliArgs } from './program.js';
 import type { CliContext } from './run-cli.js';
 import { runCli } from './run-cli.js';
@@ -67,6 +67,16 @@ describe('syncord command line', () => {
   it('takes -h as the host, as PROTOCOL.md §9 does', () => {
     const parsed = parseCliArgs(['-h', '127.0.0.1', '-p', '0', '-c', 'x.json'], collect().output);
     expect(parsed).toEqual({ kind: 'run', options: { host: '127.0.0.1', port: '0', config: 'x.json' } });
+  });
+
+  it('reads a bare boolean flag as true and an explicit value as given', () => {
+    const output = collect().output;
+    expect(parseCliArgs(['--allow-resurrection', '--cors-credentials', 'false'], output)).toEqual({
+      kind: 'run',
+      options: { allowResurrection: true, corsCredentials: 'false' },
+    });
+    const config = loadConfig({ env: {}, cwd: root, argv: { allowResurrection: true, corsCredentials: 'false' } });
+    expect([config.sync.allowResurrection, config.cors.credentials]).toEqual([true, false]);
   });
 
   it('exits 2 on a usage error', async () => {
