@@ -229,7 +229,7 @@ const arbValue: fc.Arbitrary<SqlValue> = fc.oneof(
   fc.boolean(),
   fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
   fc.uint8Array({ maxLength: 8 }),
-  fc.constant({ tags: ['a', 1] }),
+  fc.constant<SqlValue>({ tags: ['a', 1] }),
 );
 const arbPk = fc.array(arbValue, { minLength: 1, maxLength: 3 });
 const arbName = fc.constantFrom('notes', 'tags', 'a b', 'ünï');
