@@ -3,7 +3,7 @@
 import { decodeHLC, encodeHLC, type HLC } from '../clock/hlc.js';
 import { encodeSiteId, type SiteId } from '../clock/site-id.js';
 import { decodeChangeSet, encodeChangeSet } from './change-set.js';
-import { describe, expectArray } from './fields.js';
+import { describeValue, expectArray } from './fields.js';
 import { decodeCheckpoint, encodeCheckpoint } from './snapshot.js';
 import type { ChangeSet, SnapshotCheckpoint } from './types.js';
 import { WireError } from './wire-error.js';
@@ -113,7 +113,7 @@ export function decodeGetChanges(raw: Record<string, unknown>): { sinceHLC?: HLC
 export function decodeRequestId(json: unknown, what = 'requestId'): RequestId | undefined {
   if (json === undefined) return undefined;
   if (typeof json === 'string' || (typeof json === 'number' && Number.isFinite(json))) return json;
-  throw new WireError(`${what} must be a string or a number, got ${describe(json)}`);
+  throw new WireError(`${what} must be a string or a number, got ${describeValue(json)}`);
 }
 
 export function decodeApplyChanges(raw: Record<string, unknown>): {

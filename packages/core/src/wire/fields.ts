@@ -12,18 +12,18 @@ export function fieldPath(parent: string, key: string): string {
 /** A plain JSON object (not null, not an array). */
 export function expectObject(json: unknown, what: string): JsonObject {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new WireError(`${what} must be an object, got ${describe(json)}`);
+    throw new WireError(`${what} must be an object, got ${describeValue(json)}`);
   }
   return json as JsonObject;
 }
 
 export function expectArray(json: unknown, what: string): unknown[] {
-  if (!Array.isArray(json)) throw new WireError(`${what} must be an array, got ${describe(json)}`);
+  if (!Array.isArray(json)) throw new WireError(`${what} must be an array, got ${describeValue(json)}`);
   return json;
 }
 
 export function expectString(json: unknown, what: string, opts: { nonEmpty?: boolean } = {}): string {
-  if (typeof json !== 'string') throw new WireError(`${what} must be a string, got ${describe(json)}`);
+  if (typeof json !== 'string') throw new WireError(`${what} must be a string, got ${describeValue(json)}`);
   if (opts.nonEmpty && json.length === 0) throw new WireError(`${what} must not be empty`);
   return json;
 }
@@ -35,14 +35,14 @@ export function optionalString(json: unknown, what: string): string | undefined 
 /** A safe integer within [min, max]; rejects fractions, NaN, ±Infinity and numeric strings. */
 export function expectInteger(json: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof json !== 'number' || !Number.isSafeInteger(json)) {
-    throw new WireError(`${what} must be an integer, got ${describe(json)}`);
+    throw new WireError(`${what} must be an integer, got ${describeValue(json)}`);
   }
   if (json < min || json > max) throw new WireError(`${what} must be between ${min} and ${max}, got ${json}`);
   return json;
 }
 
 /** Short description of an unexpected value for error messages (never echoes large input). */
-export function describe(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   switch (typeof v) {

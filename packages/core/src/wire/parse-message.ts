@@ -1,5 +1,5 @@
 // The first step for every incoming text frame on either side: JSON, an object, a string `type`.
-import { describe } from './fields.js';
+import { describeValue } from './fields.js';
 import { WireError } from './wire-error.js';
 
 export interface ParsedMessage {
@@ -22,10 +22,10 @@ export function parseMessage(text: string): ParsedMessage {
     throw new WireError(`Invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new WireError(`A message must be a JSON object, got ${describe(json)}`);
+    throw new WireError(`A message must be a JSON object, got ${describeValue(json)}`);
   }
   const raw = json as Record<string, unknown>;
   const type = raw['type'];
-  if (typeof type !== 'string') throw new WireError(`A message needs a string "type", got ${describe(type)}`);
+  if (typeof type !== 'string') throw new WireError(`A message needs a string "type", got ${describeValue(type)}`);
   return { type, raw };
 }

@@ -6,7 +6,7 @@ import { decodeSiteId, encodeSiteId, type SiteId } from '../clock/site-id.js';
 import { decodeChangeSet, encodeChangeSet } from './change-set.js';
 import { decodeRequestId, type RequestId } from './client-messages.js';
 import { CLIENT_FATAL_FALLBACK, ERROR_CODES, type ErrorCode } from './error-codes.js';
-import { describe, expectArray, expectInteger, expectObject, expectString, fieldPath } from './fields.js';
+import { describeValue, expectArray, expectInteger, expectObject, expectString, fieldPath } from './fields.js';
 import { parseMessage } from './parse-message.js';
 import { decodeSnapshotChunk, encodeSnapshotChunk } from './snapshot.js';
 import type { ApplyResult, ChangeSet, SnapshotChunk } from './types.js';
@@ -146,7 +146,7 @@ export function decodeServerMessage(text: string): ServerMessage | UnknownServer
     case 'handshake_ack': {
       const protocolVersion = raw['protocolVersion'];
       if (typeof protocolVersion !== 'number') {
-        throw new WireError(`protocolVersion must be a number, got ${describe(protocolVersion)}`);
+        throw new WireError(`protocolVersion must be a number, got ${describeValue(protocolVersion)}`);
       }
       const databaseId = raw['databaseId'];
       const connectionId = raw['connectionId'];
@@ -202,7 +202,7 @@ function decodeApplyResult(raw: Record<string, unknown>): ApplyResultMessage {
   const requestId = decodeRequestId(raw['requestId']);
   const unknownTable = raw['unknownTable'];
   if (unknownTable !== undefined && typeof unknownTable !== 'boolean') {
-    throw new WireError(`unknownTable must be a boolean, got ${describe(unknownTable)}`);
+    throw new WireError(`unknownTable must be a boolean, got ${describeValue(unknownTable)}`);
   }
   const rejected =
     raw['rejected'] === undefined
