@@ -1,0 +1,13 @@
+export { StoreManager, StoreManagerClosedError } from './store-manager.js';
+export type { StoreHandle, StoreManagerOptions, OpenReplica } from './store-manager.js';
+export { checkDatabaseId, InvalidDatabaseIdError, DEFAULT_DATABASE_ID_PATTERN } from './database-id.js';
+export type { DatabaseIdRules } from './database-id.js';
+export {
+  storageFilePath,
+  defaultStorageName,
+  escapeDatabaseId,
+  unescapeDatabaseId,
+  StoragePathError,
+  STORE_FILE_EXTENSION,
+} from './storage-path.js';
+export type { StoreContext, StoreManagerHooks } from './types.js';
