@@ -5,7 +5,7 @@ import { bytesEqual } from '../clock/bytes.js';
 import { compareHLC, decodeHLC, encodeHLC, type HLC } from '../clock/hlc.js';
 import { decodeSiteId, encodeSiteId } from '../clock/site-id.js';
 import { transactionIdOf } from '../clock/transaction-id.js';
-import { expectArray, expectObject, expectString, fieldPath, optionalString } from './fields.js';
+import { describeValue, expectArray, expectObject, expectString, fieldPath, optionalString } from './fields.js';
 import { decodeSchemaMigration, encodeSchemaMigration, type SerializedSchemaMigration } from './schema-migration.js';
 import { decodeSqlValue, decodeSqlValues, encodeSqlValue, encodeSqlValues } from './sql-value.js';
 import type { Change, ChangeSet, SchemaMigration } from './types.js';
@@ -85,6 +85,9 @@ export function encodeChangeSet(cs: ChangeSet): SerializedChangeSet {
 export function decodeChange(json: unknown, what = 'change'): Change {
   const o = expectObject(json, what);
   const type = expectString(o['type'], fieldPath(what, 'type'));
+  if (type !== 'column' && type !== 'delete') {
+    throw new WireError(`${fieldPath(what, 'type')} must be "column" or "delete", got ${describeValue(type)}`);
+  }
   const schema = expectString(o['schema'], fieldPath(what, 'schema'), { nonEmpty: true });
   const table = expectString(o['table'], fieldPath(what, 'table'), { nonEmpty: true });
   const pk = decodeSqlValues(o['pk'], fieldPath(what, 'pk'));
@@ -94,7 +97,6 @@ export function decodeChange(json: unknown, what = 'change'): Change {
       o['priorRow'] === undefined ? undefined : decodeSqlValues(o['priorRow'], fieldPath(what, 'priorRow'));
     return { type, schema, table, pk, hlc, ...(priorRow ? { priorRow } : {}) };
   }
-  if (type !== 'column') throw new WireError(`${fieldPath(what, 'type')} must be "column" or "delete", got ${type}`);
   const column = expectString(o['column'], fieldPath(what, 'column'), { nonEmpty: true });
   if (o['value'] === undefined) throw new WireError(`${fieldPath(what, 'value')} is required`);
   const value = decodeSqlValue(o['value'], fieldPath(what, 'value'));
@@ -122,7 +124,8 @@ export function decodeChange(json: unknown, what = 'change'): Change {
  * - `hlc` is normalised to the max fact HLC (only its opSeq can differ once the checks above
  *   passed), so drift checks and watermarks see what the set really holds;
  * - `transactionId` is informational: it must be a string when present and is rebuilt from `hlc`.
- * `schemaMigrations` absent (or null) reads as []. Unknown extra fields are ignored.
+ * `schemaMigrations` absent (or null) reads as []. Changes need not arrive in opSeq order (the
+ * engine orders by HLC). Unknown extra fields are ignored.
  */
 export function decodeChangeSet(json: unknown, what = 'changeSet'): ChangeSet {
   const o = expectObject(json, what);

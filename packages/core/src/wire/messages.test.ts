@@ -190,7 +190,7 @@ describe('client → server (PROTOCOL.md §3.2)', () => {
         type: 'apply_changes',
         changes: [{ ...JSON.parse(JSON.stringify(encodeServerMessagePayload())), changes: [{ type: 'x' }] }],
       },
-      /^changes\[0\]\.changes\[0\]\.schema must be a string/,
+      /^changes\[0\]\.changes\[0\]\.type must be "column" or "delete", got "x"/,
     ],
   ])('apply_changes rejects %s', (_name, raw, message) => {
     expect(() => decodeApplyChanges(raw as Record<string, unknown>)).toThrow(WireError);

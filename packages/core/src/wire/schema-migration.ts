@@ -1,6 +1,6 @@
 // SchemaMigration <-> JSON (PROTOCOL.md §2): DDL carried alongside data changes.
 import { decodeHLC, encodeHLC } from '../clock/hlc.js';
-import { expectInteger, expectObject, expectString, fieldPath, optionalString } from './fields.js';
+import { describeValue, expectInteger, expectObject, expectString, fieldPath, optionalString } from './fields.js';
 import { MIGRATION_TYPES, type MigrationType, type SchemaMigration } from './types.js';
 import { WireError } from './wire-error.js';
 
@@ -34,7 +34,9 @@ export function decodeSchemaMigration(json: unknown, what = 'migration'): Schema
   const o = expectObject(json, what);
   const type = expectString(o['type'], fieldPath(what, 'type'));
   if (!MIGRATION_TYPE_SET.has(type)) {
-    throw new WireError(`${fieldPath(what, 'type')} must be one of ${MIGRATION_TYPES.join(', ')}, got ${type}`);
+    throw new WireError(
+      `${fieldPath(what, 'type')} must be one of ${MIGRATION_TYPES.join(', ')}, got ${describeValue(type)}`,
+    );
   }
   const fromTable = optionalString(o['fromTable'], fieldPath(what, 'fromTable'));
   const m: SchemaMigration = {

@@ -123,7 +123,7 @@ describe('malformed chunks', () => {
   };
   it.each<[string, unknown, RegExp]>([
     ['not an object', [], /^chunk must be an object, got an array/],
-    ['an unknown type', { type: 'trailer' }, /chunk\.type is not a snapshot chunk type: trailer/],
+    ['an unknown type', { type: 'trailer' }, /chunk\.type is not a snapshot chunk type: "trailer"/],
     ['a header with a bad site', patched(0, { siteId: 'CgsMDQ4PQBCAkKCwwNDg8' }), /chunk\.siteId must be 22/],
     ['a header with a bad hlc', patched(0, { hlc: 'AAAA' }), /chunk\.hlc must be 40 base64 characters/],
     ['a header with a negative tableCount', patched(0, { tableCount: -1 }), /chunk\.tableCount must be between 0/],

@@ -2,7 +2,7 @@
 // the protocol's examples so encoded chunks read like the reference's.
 import { decodeHLC, encodeHLC } from '../clock/hlc.js';
 import { decodeSiteId, encodeSiteId } from '../clock/site-id.js';
-import { expectArray, expectInteger, expectObject, expectString, fieldPath } from './fields.js';
+import { describeValue, expectArray, expectInteger, expectObject, expectString, fieldPath } from './fields.js';
 import { decodeSchemaMigration, encodeSchemaMigration, type SerializedSchemaMigration } from './schema-migration.js';
 import { decodeSqlValue, decodeSqlValues, encodeSqlValue, encodeSqlValues } from './sql-value.js';
 import {
@@ -197,7 +197,7 @@ export function decodeSnapshotChunk(json: unknown, what = 'chunk'): SnapshotChun
         totalMigrations: count('totalMigrations'),
       };
     default:
-      throw new WireError(`${fieldPath(what, 'type')} is not a snapshot chunk type: ${type}`);
+      throw new WireError(`${fieldPath(what, 'type')} is not a snapshot chunk type: ${describeValue(type)}`);
   }
 }
 
