@@ -1,0 +1,97 @@
+// Renders the suite's results as Markdown, ready to paste into BENCHMARKS.md: the machine, the
+// command, one row per figure beside its target, the reference coordinator and this machine's
+// limit, then the limits themselves and every note the runs made.
+import os from 'node:os';
+import { LIMIT_LABELS } from '../limits/index.mjs';
+import { formatNumber } from './stats.mjs';
+
+const OPS = { '>=': '≥', '<=': '≤', '<': '<', '>': '>', '=': '=' };
+
+function meets(value, target) {
+  if (!Number.isFinite(value)) return false;
+  if (target.op === '>=') return value >= target.value;
+  if (target.op === '<=') return value <= target.value;
+  if (target.op === '<') return value < target.value;
+  if (target.op === '=') return value === target.value;
+  return value > target.value;
+}
+
+function limitText(keys = [], limits) {
+  return keys
+    .filter((k) => limits[k] !== undefined)
+    .map((k) => `${LIMIT_LABELS[k].short} ${formatNumber(limits[k])} ${LIMIT_LABELS[k].unit}`)
+    .join('; ');
+}
+
+const cell = (text) => String(text ?? '').replaceAll('|', '\\|');
+const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
+
+/** `results`: [{ scenario, result }] in run order; `limits`: { values, errors }. */
+export function renderReport({ command, options, results, limits, startedAt, elapsedS }) {
+  const cpus = os.cpus();
+  const out = [];
+  out.push(
+    `Command: \`${command}\` (${options.quick ? 'quick sizes' : 'full sizes'}, median of ${options.sizes.runs} run(s))`,
+  );
+  out.push('');
+  out.push(
+    `Machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
+      `Node ${process.version}, ${os.type()} ${os.release()}; ${startedAt.toISOString()}, suite took ${elapsedS.toFixed(0)} s.`,
+  );
+  out.push('');
+  out.push(
+    line([
+      'scenario',
+      'size',
+      'figure',
+      'target',
+      'reference',
+      'limit on this machine',
+      'server CPU s',
+      'server peak RSS MB',
+    ]),
+  );
+  out.push(line(['---', '---', '---:', '---', '---', '---', '---:', '---:']));
+  for (const { scenario, result } of results) {
+    const size = scenario.describe(options.sizes);
+    if (scenario.name === 's3-restore') {
+      out.push(line(['S3 restore', '1,000,000 cells', 'not available', 'time and cells/s recorded', '', '', '', '']));
+      continue;
+    }
+    scenario.rows.forEach((row, i) => {
+      const first = i === 0;
+      const value = result.metrics[row.key];
+      let figure = result.error && !Number.isFinite(value) ? 'failed' : `${formatNumber(value)} ${row.unit}`;
+      if (row.target && Number.isFinite(value)) figure += meets(value, row.target) ? ' ✓' : ' ✗';
+      out.push(
+        line([
+          row.label,
+          first ? size : '',
+          figure,
+          row.target ? `${OPS[row.target.op]} ${formatNumber(row.target.value)} ${row.unit}` : '',
+          row.reference !== undefined ? `≈ ${formatNumber(row.reference)}` : '',
+          limitText(row.limits, limits.values),
+          first ? formatNumber(result.cpuS) : '',
+          first ? formatNumber(result.peakRssMb, 1) : '',
+        ]),
+      );
+    });
+  }
+
+  const limitKeys = Object.keys(LIMIT_LABELS).filter((k) => limits.values[k] !== undefined);
+  if (limitKeys.length > 0) {
+    out.push('', line(['physical limit (same machine, same load generator)', 'figure']), line(['---', '---:']));
+    for (const k of limitKeys)
+      out.push(line([LIMIT_LABELS[k].label, `${formatNumber(limits.values[k])} ${LIMIT_LABELS[k].unit}`]));
+  }
+
+  const notes = [
+    ...results.flatMap(({ scenario, result }) => [
+      ...(result.error ? [`${scenario.name} failed after ${result.runs} run(s): ${result.error}`] : []),
+      ...result.notes,
+    ]),
+    ...limits.errors.map((e) => `limit failed: ${e}`),
+  ];
+  if (notes.length > 0) out.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
+  return out.join('\n');
+}

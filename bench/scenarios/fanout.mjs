@@ -1,0 +1,101 @@
+// fanout: many subscribers on one database, one writer sending one-row transactions at a fixed
+// rate; the figure is the send→push latency (writer's send to each subscriber's receipt, same
+// process, same clock) and how many pushes never arrived.
+import { performance } from 'node:perf_hooks';
+import { insertMessages, Writer } from '../lib/change-sets.mjs';
+import { percentile } from '../lib/stats.mjs';
+
+const DRAIN_MS = 3_000;
+const TXN_ID = /"transactionId":"([^"]+)"/g;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs the fanout load against ctx.server (the coordinator or the bare relay). */
+export async function runFanout(ctx) {
+  const { fanoutSubscribers, fanoutTxns, fanoutRate, columns } = ctx.sizes;
+  const databaseId = `bench-fanout-${ctx.run}`;
+  const sentAt = new Map();
+  const latencies = [];
+  let received = 0;
+  let duplicates = 0;
+
+  // Subscribers only scan the raw text for transaction ids: parsing 100 copies of every push in
+  // one process would make the load generator, not the server, the latency under test.
+  const subscribers = [];
+  for (let i = 0; i < fanoutSubscribers; i++) {
+    const client = await ctx.open();
+    await client.handshake(databaseId, new Writer().siteIdText);
+    const seen = new Set();
+    client.onRaw((raw) => {
+      const at = performance.now();
+      if (!raw.includes('"push_changes"')) return;
+      for (const match of raw.matchAll(TXN_ID)) {
+        const id = match[1];
+        const sent = sentAt.get(id);
+        if (sent === undefined) continue;
+        if (seen.has(id)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(id);
+        received++;
+        latencies.push(at - sent);
+      }
+    });
+    subscribers.push(client);
+  }
+
+  const writer = new Writer();
+  const messages = insertMessages(writer, { rows: fanoutTxns, rowsPerTxn: 1, columns });
+  const sender = await ctx.open();
+  await sender.handshake(databaseId, writer.siteIdText);
+  let acked = 0;
+  sender.onRaw((raw) => {
+    if (raw.includes('"apply_result"')) acked++;
+  });
+
+  // Paced by elapsed time, not by per-send sleeps, so timer jitter does not lower the mean rate.
+  const start = performance.now();
+  let sent = 0;
+  while (sent < messages.length && !ctx.aborted) {
+    const due = Math.min(messages.length, Math.floor(((performance.now() - start) * fanoutRate) / 1000) + 1);
+    while (sent < due) {
+      const message = messages[sent++];
+      sentAt.set(message.transactionId, performance.now());
+      sender.send(message.text);
+    }
+    await sleep(1);
+  }
+  const expected = messages.length * fanoutSubscribers;
+  const drainUntil = performance.now() + DRAIN_MS;
+  while ((received < expected || acked < messages.length) && performance.now() < drainUntil && !ctx.aborted) {
+    await sleep(5);
+  }
+  if (duplicates > 0) ctx.note(`fanout: ${duplicates} duplicate pushes received`);
+  if (acked < messages.length) ctx.note(`fanout: only ${acked} of ${messages.length} applies acknowledged`);
+  return {
+    metrics: {
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: percentile(latencies, 100),
+      missing: expected - received,
+    },
+  };
+}
+
+export default {
+  name: 'fanout',
+  describe: (s) => `${s.fanoutSubscribers} subscribers, ${s.fanoutTxns} one-row txns at ${s.fanoutRate}/s`,
+  rows: [
+    {
+      key: 'p99Ms',
+      label: 'fanout p99',
+      unit: 'ms',
+      target: { op: '<=', value: 3 },
+      reference: 30,
+      limits: ['relayP99Ms'],
+    },
+    { key: 'p50Ms', label: 'fanout p50', unit: 'ms', limits: ['relayP50Ms'] },
+    { key: 'missing', label: 'fanout missing', unit: 'pushes', target: { op: '=', value: 0 } },
+  ],
+  run: runFanout,
+};

@@ -1,0 +1,148 @@
+// snapshot: a new site streams the full snapshot of a preloaded database, once over WebSocket
+// (get_snapshot … snapshot_complete) and once over HTTP NDJSON; figures are entries per second and
+// how far the server's RSS rose above where it stood before each stream.
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Writer } from '../lib/change-sets.mjs';
+import { preloaded, preloadedDatabase } from '../lib/preload.mjs';
+import { RssSampler, rssKb } from '../lib/proc-stats.mjs';
+import { perSecond } from '../lib/stats.mjs';
+
+function countEntries(chunk) {
+  return chunk.type === 'column-versions' ? chunk.entries.length : 0;
+}
+
+async function overWebSocket(ctx, databaseId, timeoutMs) {
+  const client = await ctx.open();
+  await client.handshake(databaseId, new Writer().siteIdText);
+  let entries = 0;
+  let footer = false;
+  const start = performance.now();
+  // Counting inside the matcher parses each message once.
+  await client.request(
+    { type: 'get_snapshot' },
+    (m) => {
+      if (m.type === 'snapshot_chunk') {
+        entries += countEntries(m.chunk);
+        footer ||= m.chunk.type === 'footer';
+      }
+      return m.type === 'snapshot_complete';
+    },
+    timeoutMs,
+    'snapshot_complete',
+  );
+  const elapsedMs = performance.now() - start;
+  await client.close();
+  if (!footer) throw new Error('WS snapshot ended without a footer chunk');
+  return { entries, elapsedMs };
+}
+
+function overHttp(ctx, databaseId, timeoutMs) {
+  const url = `${ctx.server.httpBase}/${encodeURIComponent(databaseId)}/snapshot`;
+  const siteId = new Writer().siteIdText;
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let entries = 0;
+    let footer = false;
+    let rest = '';
+    const line = (text) => {
+      if (text.length === 0) return;
+      const chunk = JSON.parse(text);
+      if (chunk.error !== undefined) throw new Error(`NDJSON snapshot error line: ${chunk.error}`);
+      entries += countEntries(chunk);
+      footer ||= chunk.type === 'footer';
+    };
+    const req = http.get(url, { headers: { 'x-site-id': siteId }, timeout: timeoutMs }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`GET ${url} answered ${res.statusCode}`));
+        return;
+      }
+      res.setEncoding('utf8');
+      res.on('data', (text) => {
+        try {
+          const lines = (rest + text).split('\n');
+          rest = lines.pop() ?? '';
+          lines.forEach(line);
+        } catch (err) {
+          req.destroy(err);
+        }
+      });
+      res.on('end', () => {
+        try {
+          line(rest);
+          if (!footer) throw new Error('NDJSON snapshot ended without a footer line');
+          resolve({ entries, elapsedMs: performance.now() - start });
+        } catch (err) {
+          reject(err);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/** Runs `stream` and returns its result plus the RSS rise above the level just before, MB. */
+async function withRssGrowth(pid, stream) {
+  const before = rssKb(pid);
+  const sampler = new RssSampler(pid, 10);
+  try {
+    const result = await stream();
+    return { ...result, growthMb: (sampler.stop() - before) / 1024 };
+  } finally {
+    sampler.stop();
+  }
+}
+
+export default {
+  name: 'snapshot',
+  describe: (s) => `${s.snapshotCells.toLocaleString('en-US')} cells, WS and HTTP NDJSON`,
+  rows: [
+    {
+      key: 'wsEntriesPerSec',
+      label: 'snapshot WS',
+      unit: 'entries/s',
+      target: { op: '>=', value: 800_000 },
+      reference: 80_000,
+      limits: ['sqliteScanPerSec', 'jsonStringifyCellsPerSec'],
+    },
+    {
+      key: 'httpEntriesPerSec',
+      label: 'snapshot HTTP NDJSON',
+      unit: 'entries/s',
+      target: { op: '>=', value: 800_000 },
+      reference: 80_000,
+      limits: ['sqliteScanPerSec', 'jsonStringifyCellsPerSec'],
+    },
+    { key: 'rssGrowthMb', label: 'snapshot RSS growth', unit: 'MB', target: { op: '<', value: 20 } },
+  ],
+
+  async setup(options, shared) {
+    await preloadedDatabase(shared, options.sizes.snapshotCells, options.sizes);
+  },
+  serverOptions(options, shared) {
+    return { dataDir: preloaded(shared, options.sizes.snapshotCells, options.sizes).dataDir };
+  },
+
+  async run(ctx) {
+    const { databaseId, cells } = preloaded(ctx.shared, ctx.sizes.snapshotCells, ctx.sizes);
+    const timeoutMs = ctx.sizes.timeoutS * 1000;
+    const ws = await withRssGrowth(ctx.server.pid, () => overWebSocket(ctx, databaseId, timeoutMs));
+    const ndjson = await withRssGrowth(ctx.server.pid, () => overHttp(ctx, databaseId, timeoutMs));
+    for (const [what, r] of [
+      ['WS', ws],
+      ['HTTP', ndjson],
+    ]) {
+      if (r.entries !== cells) ctx.note(`snapshot ${what}: ${r.entries} entries streamed, ${cells} stored`);
+    }
+    return {
+      metrics: {
+        wsEntriesPerSec: perSecond(ws.entries, ws.elapsedMs),
+        httpEntriesPerSec: perSecond(ndjson.entries, ndjson.elapsedMs),
+        rssGrowthMb: Math.max(ws.growthMb, ndjson.growthMb),
+      },
+    };
+  },
+};
