@@ -1,0 +1,17 @@
+// @syncord/coordinator: the sync server, its transport-free service and its parts.
+export { createCoordinatorServer } from './server.js';
+export type { CoordinatorServer, CoordinatorServerOptions, ServerAddress } from './server.js';
+export * from './service/index.js';
+export * from './stores/index.js';
+export {
+  buildApp,
+  normalizeBasePath,
+  SHUTDOWN_CLOSE,
+  DEFAULT_SENDER_OPTIONS,
+  TOO_FAR_BEHIND,
+} from './transport/index.js';
+export type { AppOptions, SocketSenderOptions } from './transport/index.js';
+export * from './config/index.js';
+export { createMetrics, DatabaseSessionGauge } from './metrics/index.js';
+export type { CoordinatorMetrics, MetricsOptions } from './metrics/index.js';
+export { createLogger } from './logging/index.js';

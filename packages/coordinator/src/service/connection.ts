@@ -1,0 +1,247 @@
+// One WebSocket connection as the service sees it: the handshake in the §3.5 order, then
+// operations on its session, then exactly one teardown whatever happens (socket closed during the
+// handshake, failed handshake, shutdown).
+import { randomUUID } from 'node:crypto';
+import {
+  decodeSiteId,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ChangeSet,
+  type HandshakeFields,
+  type HLC,
+  type SiteId,
+  type SnapshotCheckpoint,
+  type SnapshotChunk,
+} from '@syncord/core';
+import { InvalidDatabaseIdError, type StoreContext, type StoreHandle } from '../stores/index.js';
+import { authenticate } from './authenticate.js';
+import type { ServiceContext } from './context.js';
+import { ConnectionClosedError, describeError } from './errors.js';
+import { callHook } from './hook-call.js';
+import type { Session } from './session.js';
+import type { ApplyOutcome, ClientIdentity } from './types.js';
+
+/** What the service needs from a transport's connection. */
+export interface ConnectionSink {
+  /** Queues one text message; throws when the socket cannot take it. */
+  send(message: string): void;
+  /** Closes the socket after what is already queued. */
+  close(code: number, reason: string): void;
+}
+
+export interface HandshakeAck {
+  readonly serverSiteId: SiteId;
+  readonly connectionId: string;
+  readonly databaseId: string;
+  readonly protocolVersion: number;
+}
+
+/** The service side a connection calls back into (implemented by CoordinatorService). */
+export interface ConnectionHost {
+  readonly ctx: ServiceContext;
+  readonly accepting: boolean;
+  sessionStarted(connection: SyncConnection, session: Session): void;
+  sessionEnded(connection: SyncConnection, session: Session): void;
+  connectionClosed(connection: SyncConnection): void;
+  getChanges(session: Session, sinceHLC?: HLC): Promise<ChangeSet[]>;
+  applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome>;
+  snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined>;
+}
+
+type State = 'new' | 'handshaking' | 'ready' | 'closed';
+
+function authFailed(message: string, cause?: unknown): ProtocolError {
+  return new ProtocolError('AUTH_FAILED', message, { cause });
+}
+
+export class SyncConnection {
+  readonly connectionId = randomUUID();
+  private state: State = 'new';
+  private current?: Session;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly sink: ConnectionSink,
+    private readonly transport: { readonly request?: unknown; readonly socket?: unknown } = {},
+  ) {}
+
+  get session(): Session | undefined {
+    return this.current;
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  async handshake(fields: HandshakeFields): Promise<HandshakeAck> {
+    if (fields.protocolVersion !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        'PROTOCOL_VERSION_MISMATCH',
+        `Protocol version mismatch: server speaks ${PROTOCOL_VERSION}, client sent ${JSON.stringify(fields.protocolVersion) ?? 'none'}`,
+      );
+    }
+    if (this.state !== 'new') throw new ProtocolError('ALREADY_AUTHENTICATED', 'Already authenticated');
+    if (!fields.databaseId) throw new ProtocolError('MISSING_DATABASE_ID', 'Missing databaseId');
+    if (!this.host.accepting) throw authFailed('Server shutting down');
+    this.state = 'handshaking';
+    try {
+      return await this.establish(fields);
+    } catch (err) {
+      if (this.state === 'handshaking') this.state = 'new';
+      if (err instanceof ProtocolError || err instanceof ConnectionClosedError) throw err;
+      throw authFailed(describeError(err), err);
+    }
+  }
+
+  private async establish(fields: HandshakeFields): Promise<HandshakeAck> {
+    const { ctx } = this.host;
+    if (typeof fields.databaseId !== 'string') throw authFailed('Invalid database ID: not a string');
+    const databaseId = fields.databaseId;
+    const identity = await this.authenticate(databaseId, fields);
+    this.throwIfClosed();
+    const storeCtx: StoreContext = { token: fields.token, userId: identity.userId, metadata: identity.metadata };
+    try {
+      ctx.stores.validateDatabaseId(databaseId, storeCtx);
+    } catch (err) {
+      if (err instanceof InvalidDatabaseIdError && err.limit)
+        ctx.metrics.limitRejectionsTotal.inc({ limit: err.limit });
+      throw authFailed(describeError(err), err);
+    }
+    await this.approveConnect(identity, databaseId);
+    this.throwIfClosed();
+    let store: StoreHandle;
+    try {
+      store = await ctx.stores.acquire(databaseId, storeCtx);
+    } catch (err) {
+      ctx.log.error({ err, databaseId, connectionId: this.connectionId }, 'store open failed during handshake');
+      throw authFailed(`Failed to open database: ${describeError(err)}`, err);
+    }
+    if (this.state === 'closed') {
+      store.release();
+      throw new ConnectionClosedError();
+    }
+    const session: Session = {
+      connectionId: this.connectionId,
+      databaseId,
+      identity,
+      transport: 'websocket',
+      store,
+      ...(fields.token !== undefined ? { token: fields.token } : {}),
+    };
+    this.current = session;
+    this.state = 'ready';
+    this.unsubscribe = ctx.fanout.subscribe(databaseId, {
+      siteId: identity.siteId,
+      deliver: (message) => this.sink.send(message),
+    });
+    this.host.sessionStarted(this, session);
+    return {
+      serverSiteId: store.replica.siteId,
+      connectionId: this.connectionId,
+      databaseId,
+      protocolVersion: PROTOCOL_VERSION,
+    };
+  }
+
+  private async authenticate(databaseId: string, fields: HandshakeFields): Promise<ClientIdentity> {
+    const { ctx } = this.host;
+    ctx.metrics.authAttemptsTotal.inc();
+    try {
+      let siteId: SiteId | undefined;
+      const siteIdRaw = fields.siteId;
+      if (siteIdRaw !== undefined && siteIdRaw !== null) {
+        try {
+          siteId = decodeSiteId(siteIdRaw);
+        } catch (err) {
+          throw new Error(`Invalid siteId: ${describeError(err)}`);
+        }
+      }
+      return await authenticate(
+        {
+          databaseId,
+          ...(fields.token !== undefined ? { token: fields.token } : {}),
+          ...(siteId && typeof siteIdRaw === 'string' ? { siteId, siteIdRaw } : {}),
+          request: this.transport.request,
+          socket: this.transport.socket,
+        },
+        ctx.auth,
+      );
+    } catch (err) {
+      ctx.metrics.authFailuresTotal.inc();
+      throw authFailed(describeError(err), err);
+    }
+  }
+
+  private async approveConnect(identity: ClientIdentity, databaseId: string): Promise<void> {
+    const hook = this.host.ctx.hooks.onClientConnect;
+    if (!hook) return;
+    let accepted: unknown;
+    try {
+      accepted = await callHook('onClientConnect', this.host.ctx.hookTimeoutMs, () =>
+        hook(identity, this.transport.socket, databaseId),
+      );
+    } catch (err) {
+      throw authFailed(`Connection rejected: ${describeError(err)}`, err);
+    }
+    if (accepted === false) throw authFailed('Connection rejected');
+  }
+
+  private throwIfClosed(): void {
+    if (this.state === 'closed') throw new ConnectionClosedError();
+  }
+
+  private requireSession(): Session {
+    if (this.state !== 'ready' || !this.current) {
+      throw new ProtocolError('NOT_AUTHENTICATED', 'Must handshake first');
+    }
+    return this.current;
+  }
+
+  getChanges(sinceHLC?: HLC): Promise<ChangeSet[]> {
+    return this.host.getChanges(this.requireSession(), sinceHLC);
+  }
+
+  applyChanges(changeSets: readonly ChangeSet[]): Promise<ApplyOutcome> {
+    return this.host.applyChanges(this.requireSession(), changeSets);
+  }
+
+  snapshot(resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {
+    return this.host.snapshot(this.requireSession(), resume);
+  }
+
+  /** Throws NOT_AUTHENTICATED unless a session is established (for checks before decoding). */
+  assertAuthenticated(): void {
+    this.requireSession();
+  }
+
+  /** Tears the connection down once: unsubscribes, releases the store, tells the hook. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    const session = this.current;
+    this.current = undefined;
+    if (session) {
+      this.unsubscribe?.();
+      session.store.release();
+      this.host.sessionEnded(this, session);
+      const hook = this.host.ctx.hooks.onClientDisconnect;
+      if (hook) {
+        callHook('onClientDisconnect', this.host.ctx.hookTimeoutMs, () => hook(session.identity)).catch(
+          (err: unknown) =>
+            this.host.ctx.log.error({ err, connectionId: this.connectionId }, 'onClientDisconnect failed'),
+        );
+      }
+    }
+    this.host.connectionClosed(this);
+  }
+
+  /** Server-initiated close (shutdown): the socket closes, and its close event ends the session. */
+  shutdown(code: number, reason: string): void {
+    try {
+      this.sink.close(code, reason);
+    } catch (err) {
+      this.host.ctx.log.warn({ err, connectionId: this.connectionId }, 'socket close failed');
+    }
+  }
+}

@@ -1,0 +1,19 @@
+// What the service's operations share; built once by CoordinatorService.
+import type { Logger } from 'pino';
+import type { CoordinatorConfig } from '../config/types.js';
+import type { CoordinatorMetrics } from '../metrics/index.js';
+import type { StoreManager } from '../stores/index.js';
+import type { AuthSettings } from './authenticate.js';
+import type { Fanout } from './fanout.js';
+import type { CoordinatorHooks } from './types.js';
+
+export interface ServiceContext {
+  readonly config: CoordinatorConfig;
+  readonly hooks: CoordinatorHooks;
+  readonly stores: StoreManager;
+  readonly metrics: CoordinatorMetrics;
+  readonly fanout: Fanout;
+  readonly log: Logger;
+  readonly hookTimeoutMs: number;
+  readonly auth: AuthSettings;
+}

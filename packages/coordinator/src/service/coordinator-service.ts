@@ -1,0 +1,209 @@
+// What the coordinator does, with no network in sight: sessions, auth, hooks, catch-up, apply,
+// broadcast, snapshots, shutdown. Transports (or an embedding app, or a test) drive it.
+import {
+  ProtocolError,
+  type ChangeSet,
+  type ErrorCode,
+  type HLC,
+  type SnapshotCheckpoint,
+  type SnapshotChunk,
+} from '@syncord/core';
+import { openSqliteReplica } from '@syncord/core/sqlite';
+import { pino, type Logger } from 'pino';
+import type { CoordinatorConfig } from '../config/types.js';
+import { createMetrics, type CoordinatorMetrics } from '../metrics/index.js';
+import { StoreManager, type OpenReplica, type StoreManagerHooks } from '../stores/index.js';
+import { applyChanges } from './apply-changes.js';
+import { TokenWhitelist } from './authenticate.js';
+import { SyncConnection, type ConnectionHost, type ConnectionSink } from './connection.js';
+import type { ServiceContext } from './context.js';
+import { InProcessFanout, type Fanout } from './fanout.js';
+import { getChanges } from './get-changes.js';
+import { Maintenance, pruneReplica } from './maintenance.js';
+import { openRequestSession, type RequestAuth, type RequestSession } from './request-session.js';
+import type { Session } from './session.js';
+import { snapshotStream } from './snapshot-stream.js';
+import type { ApplyOutcome, CoordinatorHooks } from './types.js';
+
+export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
+
+export interface CoordinatorServiceOptions {
+  readonly config: CoordinatorConfig;
+  readonly hooks?: CoordinatorHooks;
+  readonly storeHooks?: StoreManagerHooks;
+  readonly logger?: Logger;
+  /** A fresh registry per service by default, so several services in one process never collide. */
+  readonly metrics?: CoordinatorMetrics;
+  /** In-process by default. */
+  readonly fanout?: Fanout;
+  /** Bound on every hook call; a hook that does not answer in time fails its operation. */
+  readonly hookTimeoutMs?: number;
+  /** How a database file is opened; openSqliteReplica by default. */
+  readonly openReplica?: OpenReplica;
+}
+
+export interface CoordinatorStatus {
+  readonly openStores: number;
+  readonly connectedClients: number;
+  /** Seconds since the service was created. */
+  readonly uptime: number;
+}
+
+export class CoordinatorService implements ConnectionHost {
+  readonly ctx: ServiceContext;
+  readonly config: CoordinatorConfig;
+  readonly metrics: CoordinatorMetrics;
+  readonly stores: StoreManager;
+  readonly log: Logger;
+  private readonly connections = new Set<SyncConnection>();
+  private readonly sessions = new Set<Session>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly maintenance: Maintenance;
+  private readonly startedAt = performance.now();
+  private shuttingDown = false;
+  private closed?: Promise<void>;
+
+  constructor(options: CoordinatorServiceOptions) {
+    const { config } = options;
+    this.config = config;
+    this.log = options.logger ?? pino({ level: 'silent' });
+    this.metrics = options.metrics ?? createMetrics();
+    const open =
+      options.openReplica ??
+      ((file: string) => openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection }));
+    this.stores = new StoreManager({
+      dataDir: config.dataDir,
+      maxOpenStores: config.stores.maxOpenStores,
+      idleCloseMs: config.stores.idleCloseMs,
+      cleanupIntervalMs: config.stores.cleanupIntervalMs,
+      maxDatabaseIdLength: config.limits.maxDatabaseIdLength,
+      hooks: options.storeHooks,
+      logger: this.log,
+      onOpenCountChange: (n) => this.metrics.openStores.set(n),
+      openReplica: async (file, databaseId) => {
+        const replica = await open(file, databaseId);
+        pruneReplica(replica, databaseId, config.sync.retentionHorizonMs, this.log);
+        return replica;
+      },
+    });
+    const hookTimeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
+    const hooks = options.hooks ?? {};
+    this.ctx = {
+      config,
+      hooks,
+      stores: this.stores,
+      metrics: this.metrics,
+      fanout: options.fanout ?? new InProcessFanout(),
+      log: this.log,
+      hookTimeoutMs,
+      auth: { mode: config.auth.mode, whitelist: new TokenWhitelist(config.auth.tokens), hooks, hookTimeoutMs },
+    };
+    this.maintenance = new Maintenance(this.stores, config.sync.retentionHorizonMs, this.log);
+    this.maintenance.start(config.sync.maintenanceIntervalMs);
+  }
+
+  /** False once shutdown began: new handshakes, requests and operations are refused. */
+  get accepting(): boolean {
+    return !this.shuttingDown;
+  }
+
+  /** A new WebSocket-style connection; the transport calls `close()` on it when the socket ends. */
+  connect(sink: ConnectionSink, transport: { request?: unknown; socket?: unknown } = {}): SyncConnection {
+    const connection = new SyncConnection(this, sink, transport);
+    this.connections.add(connection);
+    this.metrics.wsConnectionsTotal.inc();
+    this.metrics.wsConnectionsActive.inc();
+    return connection;
+  }
+
+  /** A session for one HTTP request; call `end()` when the response is finished. */
+  openRequest(input: RequestAuth): Promise<RequestSession> {
+    if (this.shuttingDown) return Promise.reject(new ProtocolError('AUTH_FAILED', 'Server shutting down'));
+    return openRequestSession(this.ctx, input);
+  }
+
+  getChanges(session: Session, sinceHLC?: HLC): Promise<ChangeSet[]> {
+    return this.track('GET_CHANGES_ERROR', () => getChanges(this.ctx, session, sinceHLC));
+  }
+
+  applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome> {
+    return this.track('APPLY_CHANGES_ERROR', () => applyChanges(this.ctx, session, changeSets));
+  }
+
+  /** The snapshot chunks in order (PROTOCOL.md §5); a resume is checked before it is honoured. */
+  snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {
+    if (this.shuttingDown) {
+      // eslint-disable-next-line require-yield
+      return (async function* () {
+        throw new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down');
+      })();
+    }
+    return snapshotStream(this.ctx, session, resume);
+  }
+
+  status(): CoordinatorStatus {
+    return {
+      openStores: this.stores.openCount,
+      connectedClients: this.sessions.size,
+      uptime: (performance.now() - this.startedAt) / 1000,
+    };
+  }
+
+  /** Stops accepting: later handshakes, requests and operations are refused. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  /** Resolves when every get/apply already started has finished (and answered). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Asks every connection's transport to close its socket. */
+  closeConnections(code = 1001, reason = 'Server shutting down'): void {
+    for (const connection of [...this.connections]) connection.shutdown(code, reason);
+  }
+
+  /**
+   * Graceful stop for use without a transport: refuse new work, finish in-flight applies, close
+   * connections (1001), tear sessions down, close every store. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.beginShutdown();
+      await this.drain();
+      this.closeConnections();
+      for (const connection of [...this.connections]) connection.close();
+      this.maintenance.stop();
+      await this.stores.closeAll();
+    })();
+    return this.closed;
+  }
+
+  /** Prunes tombstones past the retention horizon in every open database now. */
+  runMaintenance(): number {
+    return this.maintenance.runOnce();
+  }
+
+  sessionStarted(_connection: SyncConnection, session: Session): void {
+    this.sessions.add(session);
+    this.metrics.databaseSessions.inc(session.databaseId);
+  }
+
+  sessionEnded(_connection: SyncConnection, session: Session): void {
+    if (this.sessions.delete(session)) this.metrics.databaseSessions.dec(session.databaseId);
+  }
+
+  connectionClosed(connection: SyncConnection): void {
+    if (this.connections.delete(connection)) this.metrics.wsConnectionsActive.dec();
+  }
+
+  private track<T>(code: ErrorCode, run: () => Promise<T>): Promise<T> {
+    if (this.shuttingDown) return Promise.reject(new ProtocolError(code, 'Server shutting down'));
+    const work = run();
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+}

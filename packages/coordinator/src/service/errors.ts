@@ -1,0 +1,33 @@
+// How the service reports failures: always a ProtocolError carrying the operation's code, so each
+// handler keeps its own code (the reference turned many into a generic one).
+import { ProtocolError, type ErrorCode } from '@syncord/core';
+
+/** A configured limit was exceeded; HTTP answers 413, WebSocket the operation's code. */
+export class LimitExceededError extends ProtocolError {
+  constructor(
+    code: ErrorCode,
+    readonly limit: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** The socket closed while its handshake was processed: nothing is registered and no ack is sent. */
+export class ConnectionClosedError extends Error {
+  override readonly name = 'ConnectionClosedError';
+  constructor() {
+    super('Connection closed');
+  }
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Keeps a ProtocolError's own code; wraps anything else in `code`. */
+export function asProtocolError(err: unknown, code: ErrorCode, prefix?: string): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const message = prefix ? `${prefix}: ${describeError(err)}` : describeError(err);
+  return new ProtocolError(code, message, { cause: err });
+}

@@ -1,0 +1,22 @@
+export { CoordinatorService, DEFAULT_HOOK_TIMEOUT_MS } from './coordinator-service.js';
+export type { CoordinatorServiceOptions, CoordinatorStatus } from './coordinator-service.js';
+export { SyncConnection } from './connection.js';
+export type { ConnectionSink, HandshakeAck } from './connection.js';
+export type { RequestAuth, RequestSession } from './request-session.js';
+export type { Session } from './session.js';
+export { InProcessFanout } from './fanout.js';
+export type { Fanout, FanoutReport, FanoutSubscriber } from './fanout.js';
+export { TokenWhitelist, AuthenticationError } from './authenticate.js';
+export { HookTimeoutError } from './hook-call.js';
+export { LimitExceededError, ConnectionClosedError } from './errors.js';
+export { resumeProblem } from './snapshot-stream.js';
+export type {
+  ClientIdentity,
+  AuthContext,
+  SyncOperation,
+  CoordinatorHooks,
+  RejectedChangeSet,
+  ApprovalDecision,
+  ApplyOutcome,
+  WireRejection,
+} from './types.js';

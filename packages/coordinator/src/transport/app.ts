@@ -1,0 +1,75 @@
+// The Fastify application: CORS, WebSocket, the HTTP routes, request metrics and the error
+// envelope. It only adapts; everything it does goes through the service.
+import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { CoordinatorService } from '../service/index.js';
+import { envelopeError } from './error-mapping.js';
+import { registerHealthRoutes, registerStatusRoutes } from './ops-routes.js';
+import { DEFAULT_SENDER_OPTIONS, type SocketSenderOptions } from './socket-sender.js';
+import { registerSyncRoutes } from './sync-routes.js';
+import { handleWebSocket } from './ws-handler.js';
+
+export interface AppOptions {
+  readonly service: CoordinatorService;
+  readonly logger: Logger;
+  /** True while the server should receive traffic (readyz). */
+  readonly isReady: () => boolean;
+  readonly sender?: SocketSenderOptions;
+}
+
+/** `/sync/` and `/sync` → `/sync`; `/` and `` → `` (routes then sit at the root). */
+export function normalizeBasePath(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, '');
+  return trimmed === '' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { service, logger } = options;
+  const { config, metrics } = service;
+  // Typed as Fastify's base logger so routes and plugins see the default instance type.
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.limits.maxBodyBytes });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = request.ws ? '101' : String(reply.statusCode);
+    metrics.httpRequestsTotal.inc({ route, method: request.method, status });
+    metrics.httpRequestDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') metrics.limitRejectionsTotal.inc({ limit: 'maxBodyBytes' });
+    if (status >= 500) logger.error({ err: error }, 'request failed');
+    const code = status < 500 ? 'INVALID_BODY' : 'INTERNAL_ERROR';
+    return reply.code(status).send(envelopeError({ code, message: error.message }));
+  });
+
+  await app.register(cors, { origin: config.cors.origin, credentials: config.cors.credentials });
+  await app.register(websocket, {
+    options: { maxPayload: config.limits.maxMessageBytes },
+    errorHandler: (error, socket, request) => {
+      // An oversized frame: ws has already started closing with 1009.
+      if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        metrics.limitRejectionsTotal.inc({ limit: 'maxMessageBytes' });
+      }
+      request.log.warn({ err: error }, 'websocket error');
+      if (socket.readyState === socket.OPEN) socket.terminate();
+    },
+  });
+
+  registerHealthRoutes(app, options.isReady);
+  const sender = options.sender ?? DEFAULT_SENDER_OPTIONS;
+  await app.register(
+    async (scope) => {
+      scope.get('/ws', { websocket: true }, (socket, request) =>
+        handleWebSocket(service, socket, request, request.log, { sender }),
+      );
+      registerStatusRoutes(scope, service);
+      registerSyncRoutes(scope, service);
+    },
+    { prefix: normalizeBasePath(config.basePath) },
+  );
+  return app;
+}

@@ -1,0 +1,175 @@
+// The WebSocket adapter (PROTOCOL.md §3): decode each text frame with the core codecs, hand it to
+// the service connection, encode the reply. Frames of one socket are handled in arrival order.
+import {
+  decodeApplyChanges,
+  decodeGetChanges,
+  decodeHandshake,
+  decodeResumeSnapshot,
+  encodeServerMessage,
+  ERROR_CODES,
+  errorMessage,
+  parseMessage,
+  ProtocolError,
+  WireError,
+  type ErrorCode,
+  type ErrorCodeInfo,
+  type ServerMessage,
+  type SnapshotCheckpoint,
+} from '@syncord/core';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import { ConnectionClosedError, type CoordinatorService, type SyncConnection } from '../service/index.js';
+import { wsFailure } from './error-mapping.js';
+import { SerialQueue } from './serial-queue.js';
+import { SocketNotOpenError, SocketSender, type SocketSenderOptions } from './socket-sender.js';
+
+export const SHUTDOWN_CLOSE = { code: 1001, reason: 'Server shutting down' } as const;
+/** Queued frames of one socket at which it is paused until the queue drains. */
+const QUEUE_HIGH_WATER = 32;
+
+function frameText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+class SocketSession {
+  private readonly sender: SocketSender;
+  private readonly connection: SyncConnection;
+  private readonly queue: SerialQueue;
+
+  constructor(
+    private readonly service: CoordinatorService,
+    private readonly socket: WebSocket,
+    request: unknown,
+    private readonly log: FastifyBaseLogger,
+    senderOptions: SocketSenderOptions,
+  ) {
+    this.sender = new SocketSender(socket, senderOptions);
+    this.connection = service.connect(
+      { send: (text) => this.sender.send(text), close: (code, reason) => socket.close(code, reason) },
+      { request, socket },
+    );
+    this.queue = new SerialQueue({
+      highWater: QUEUE_HIGH_WATER,
+      onBusy: () => socket.pause(),
+      onIdle: () => socket.resume(),
+      onError: (err) => this.log.error({ err }, 'message handling failed'),
+    });
+    socket.on('message', (data, isBinary) => this.queue.push(() => this.onFrame(data, isBinary)));
+    socket.on('close', (code) => {
+      this.queue.stop();
+      this.connection.close();
+      this.log.debug({ code }, 'websocket closed');
+    });
+  }
+
+  private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      this.sendError('MESSAGE_ERROR', 'Binary frames are not supported; send JSON text frames');
+      return;
+    }
+    let parsed: ReturnType<typeof parseMessage>;
+    try {
+      parsed = parseMessage(frameText(data));
+    } catch (err) {
+      this.fail(err, 'MESSAGE_ERROR');
+      return;
+    }
+    const { type, raw } = parsed;
+    const code = OPERATION_CODE[type];
+    try {
+      switch (type) {
+        case 'ping':
+          return this.reply({ type: 'pong' });
+        case 'handshake': {
+          const ack = await this.connection.handshake(decodeHandshake(raw));
+          this.log.info({ connectionId: ack.connectionId, databaseId: ack.databaseId }, 'handshake accepted');
+          return this.reply({ type: 'handshake_ack', ...ack });
+        }
+        case 'get_changes': {
+          this.connection.assertAuthenticated();
+          const { sinceHLC } = decodeGetChanges(raw);
+          const changeSets = await this.connection.getChanges(sinceHLC);
+          return this.reply({ type: 'changes', changeSets });
+        }
+        case 'apply_changes': {
+          this.connection.assertAuthenticated();
+          const { requestId, changeSets } = decodeApplyChanges(raw);
+          const outcome = await this.connection.applyChanges(changeSets);
+          return this.reply({ type: 'apply_result', ...(requestId !== undefined ? { requestId } : {}), ...outcome });
+        }
+        case 'get_snapshot':
+          this.connection.assertAuthenticated();
+          return await this.streamSnapshot();
+        case 'resume_snapshot': {
+          this.connection.assertAuthenticated();
+          return await this.streamSnapshot(decodeResumeSnapshot(raw).checkpoint);
+        }
+        default:
+          this.sendError('UNKNOWN_MESSAGE', `Unknown message type: ${JSON.stringify(type.slice(0, 64))}`);
+      }
+    } catch (err) {
+      this.fail(err, code ?? 'MESSAGE_ERROR');
+    }
+  }
+
+  private async streamSnapshot(resume?: SnapshotCheckpoint): Promise<void> {
+    for await (const chunk of this.connection.snapshot(resume)) {
+      // Breaking out returns the engine's iterator, which ends its read transaction.
+      if (!this.sender.isOpen) return;
+      await this.sender.sendPaced(encodeServerMessage({ type: 'snapshot_chunk', chunk }));
+    }
+    this.reply({ type: 'snapshot_complete' });
+  }
+
+  private reply(message: ServerMessage): void {
+    if (!this.sender.isOpen) return;
+    this.socket.send(encodeServerMessage(message));
+  }
+
+  private fail(err: unknown, fallback: ErrorCode): void {
+    if (err instanceof ConnectionClosedError || err instanceof SocketNotOpenError) return;
+    const failure = wsFailure(err, fallback);
+    if (err instanceof ProtocolError || err instanceof WireError)
+      this.log.debug({ code: failure.code, message: failure.message }, 'request refused');
+    else this.log.warn({ err, code: failure.code }, 'message failed');
+    this.sendError(failure.code, failure.message);
+  }
+
+  /** Sends the error (fatal flag from the catalog) and closes the socket when the catalog says so. */
+  private sendError(code: ErrorCode, message: string): void {
+    this.service.metrics.errorsTotal.inc({ code });
+    this.reply(errorMessage(code, message));
+    const { close }: ErrorCodeInfo = ERROR_CODES[code];
+    if (close && this.sender.isOpen) this.socket.close(close.code, close.reason);
+  }
+}
+
+/** The error code of each operation, used for any failure inside its handler. */
+const OPERATION_CODE: Readonly<Record<string, ErrorCode>> = {
+  handshake: 'AUTH_FAILED',
+  get_changes: 'GET_CHANGES_ERROR',
+  apply_changes: 'APPLY_CHANGES_ERROR',
+  get_snapshot: 'SNAPSHOT_ERROR',
+  resume_snapshot: 'SNAPSHOT_ERROR',
+};
+
+export interface WsHandlerOptions {
+  readonly sender: SocketSenderOptions;
+}
+
+/** Attaches a new socket to the service; refuses it with 1001 once shutdown has begun. */
+export function handleWebSocket(
+  service: CoordinatorService,
+  socket: WebSocket,
+  request: unknown,
+  log: FastifyBaseLogger,
+  options: WsHandlerOptions,
+): void {
+  if (!service.accepting) {
+    socket.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+    return;
+  }
+  new SocketSession(service, socket, request, log, options.sender);
+}
