@@ -1,1 +1,23 @@
 export * from './replica-api.js';
+export { Replica, type LiveRow } from './replica.js';
+export { openMemoryReplica } from './memory-replica.js';
+export { MemoryReplicaStore } from './memory-store.js';
+export type { LocalChange, LocalMigration, LocalTransaction } from './local-commit.js';
+export { pkKeyOf } from './pk-key.js';
+export type {
+  ReplicaStore,
+  TableRef,
+  StoredCell,
+  StoredTombstone,
+  StoredMigration,
+  StoredFact,
+  MigrationKind,
+  RowVersions,
+  WatermarkRecord,
+  CellCursor,
+  TombstoneCursor,
+  SnapshotReader,
+  PruneResult,
+} from './store.js';
+export { tableRef, migrationKind } from './store.js';
+export { STORE_FORMAT_VERSION } from './engine.js';

@@ -1,0 +1,46 @@
+// applyChanges (PROTOCOL.md §6.3): drift gate, then one all-or-nothing store transaction that
+// merges migrations and data and moves the clock.
+import { compareHLC, type HLC } from '../clock/hlc.js';
+import { checkDrift } from '../clock/hybrid-clock.js';
+import type { ApplyResult, Change, ChangeSet } from '../wire/types.js';
+import type { Engine } from './engine.js';
+import { mergeData, mergeMigrations, type MergeCounts } from './merge.js';
+import { assertChangeSets } from './validate-input.js';
+
+/** The newest HLC anywhere in the batch: the set HLCs and, defensively, every fact's. */
+function batchMax(sets: readonly ChangeSet[]): HLC | undefined {
+  let max: HLC | undefined;
+  const see = (h: HLC): void => {
+    if (max === undefined || compareHLC(h, max) > 0) max = h;
+  };
+  for (const cs of sets) {
+    see(cs.hlc);
+    for (const c of cs.changes) see(c.hlc);
+    for (const m of cs.schemaMigrations) see(m.hlc);
+  }
+  return max;
+}
+
+function* allChanges(sets: readonly ChangeSet[]): Iterable<Change> {
+  for (const cs of sets) yield* cs.changes;
+}
+
+export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[]): ApplyResult {
+  engine.assertOpen();
+  assertChangeSets(sets);
+  const counts: MergeCounts = { applied: 0, skipped: 0, conflicts: 0 };
+  const max = batchMax(sets);
+  if (max === undefined) return { ...counts, transactions: sets.length };
+  // Before anything is written: a batch from a clock too far ahead is refused whole.
+  checkDrift(max.wallTime, engine.now());
+  engine.write(() => {
+    mergeMigrations(
+      engine,
+      sets.flatMap((cs) => cs.schemaMigrations),
+      counts,
+    );
+    mergeData(engine, allChanges(sets), counts, true);
+    engine.clock.receive(max);
+  });
+  return { ...counts, transactions: sets.length };
+}

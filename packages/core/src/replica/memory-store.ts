@@ -1,0 +1,238 @@
+// A ReplicaStore in plain Maps, for browsers and tests. Transactions keep an undo log, so a throw
+// restores every Map exactly. Scans are full passes (no HLC index): fine for the sizes a memory
+// replica holds, and it keeps this store small.
+import { bytesEqual, compareBytes, toHex } from '../clock/bytes.js';
+import { MemorySnapshotReader } from './memory-snapshot.js';
+import {
+  type MigrationKind,
+  type PruneResult,
+  type ReplicaStore,
+  type RowVersions,
+  type SnapshotReader,
+  type StoredCell,
+  type StoredFact,
+  type StoredMigration,
+  type StoredTombstone,
+  type TableRef,
+  type WatermarkRecord,
+} from './store.js';
+
+export interface TableMap<V> {
+  readonly ref: TableRef;
+  readonly rows: Map<string, V>;
+}
+
+function migrationKey(schema: string, kind: MigrationKind, name: string, version: number): string {
+  return JSON.stringify([schema, kind, name, version]);
+}
+
+function siteOf(hlc: Uint8Array): Uint8Array {
+  return hlc.subarray(10, 26);
+}
+
+export class MemoryReplicaStore implements ReplicaStore {
+  private readonly meta = new Map<string, string>();
+  readonly cells = new Map<string, TableMap<Map<string, StoredCell>>>();
+  readonly tombstones = new Map<string, TableMap<StoredTombstone>>();
+  readonly migrations = new Map<string, StoredMigration>();
+  private readonly watermarks = new Map<string, Map<string, WatermarkRecord>>();
+  private undo: (() => void)[] | undefined;
+
+  transaction<T>(fn: () => T): T {
+    if (this.undo) throw new Error('MemoryReplicaStore transactions do not nest');
+    const undo: (() => void)[] = [];
+    this.undo = undo;
+    try {
+      return fn();
+    } catch (err) {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      throw err;
+    } finally {
+      this.undo = undefined;
+    }
+  }
+
+  /** Sets or (with undefined) deletes one entry, remembering how to take it back. */
+  private put<K, V>(map: Map<K, V>, key: K, value: V | undefined): void {
+    const had = map.has(key);
+    const prev = map.get(key);
+    if (value === undefined) map.delete(key);
+    else map.set(key, value);
+    this.undo?.push(() => (had ? map.set(key, prev as V) : map.delete(key)));
+  }
+
+  private tableOf<V>(maps: Map<string, TableMap<V>>, table: TableRef, create: boolean): TableMap<V> | undefined {
+    let t = maps.get(table.key);
+    if (!t && create) this.put(maps, table.key, (t = { ref: table, rows: new Map() }));
+    return t;
+  }
+
+  /** Drops a row entry and then its table when they became empty. */
+  private dropRow<V>(maps: Map<string, TableMap<V>>, t: TableMap<V>, pkKey: string): void {
+    this.put(t.rows, pkKey, undefined);
+    if (t.rows.size === 0) this.put(maps, t.ref.key, undefined);
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.meta.get(key);
+  }
+  setMeta(key: string, value: string): void {
+    this.put(this.meta, key, value);
+  }
+  deleteMeta(key: string): void {
+    this.put(this.meta, key, undefined);
+  }
+
+  rowVersions(table: TableRef, pkKey: string): RowVersions {
+    const row = this.cells.get(table.key)?.rows.get(pkKey);
+    const cells = new Map<string, Uint8Array>();
+    if (row) for (const [col, c] of row) cells.set(col, c.hlc);
+    const tomb = this.tombstones.get(table.key)?.rows.get(pkKey);
+    return tomb ? { cells, tombstone: tomb.hlc } : { cells };
+  }
+
+  putCell(cell: StoredCell): void {
+    const t = this.tableOf(this.cells, cell.table, true)!;
+    let row = t.rows.get(cell.pkKey);
+    if (!row) this.put(t.rows, cell.pkKey, (row = new Map()));
+    this.put(row, cell.column, cell);
+  }
+
+  putTombstone(tombstone: StoredTombstone): void {
+    const t = this.tableOf(this.tombstones, tombstone.table, true)!;
+    this.put(t.rows, tombstone.pkKey, tombstone);
+  }
+
+  deleteRowCells(table: TableRef, pkKey: string, upTo?: Uint8Array): void {
+    const t = this.cells.get(table.key);
+    const row = t?.rows.get(pkKey);
+    if (!t || !row) return;
+    for (const [col, c] of [...row]) if (!upTo || compareBytes(c.hlc, upTo) <= 0) this.put(row, col, undefined);
+    if (row.size === 0) this.dropRow(this.cells, t, pkKey);
+  }
+
+  getMigrationHlc(schema: string, kind: MigrationKind, name: string, schemaVersion: number): Uint8Array | undefined {
+    return this.migrations.get(migrationKey(schema, kind, name, schemaVersion))?.hlc;
+  }
+  putMigration(m: StoredMigration): void {
+    this.put(this.migrations, migrationKey(m.schema, m.kind, m.table, m.schemaVersion), m);
+  }
+  listMigrations(): StoredMigration[] {
+    return [...this.migrations.values()];
+  }
+
+  private *facts(): Iterable<StoredFact> {
+    for (const t of this.cells.values())
+      for (const row of t.rows.values()) for (const c of row.values()) yield { kind: 'cell', ...c };
+    for (const t of this.tombstones.values()) for (const x of t.rows.values()) yield { kind: 'tombstone', ...x };
+  }
+
+  scanAfterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined): Iterable<StoredFact> {
+    const out: StoredFact[] = [];
+    for (const f of this.facts()) {
+      if (after && compareBytes(f.hlc, after) <= 0) continue;
+      if (excludeSite && bytesEqual(siteOf(f.hlc), excludeSite)) continue;
+      out.push(f);
+    }
+    return out.sort((a, b) => compareBytes(a.hlc, b.hlc));
+  }
+
+  scanLate(afterSeq: number, upTo: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[] {
+    const out: StoredFact[] = [];
+    for (const f of this.facts()) {
+      if (f.seq <= afterSeq || compareBytes(f.hlc, upTo) > 0) continue;
+      if (excludeSite && bytesEqual(siteOf(f.hlc), excludeSite)) continue;
+      out.push(f);
+    }
+    return out;
+  }
+
+  rowCells(table: TableRef, pkKey: string): StoredCell[] {
+    const row = this.cells.get(table.key)?.rows.get(pkKey);
+    return row ? [...row.values()] : [];
+  }
+
+  listRows(table: TableRef): Iterable<StoredCell[]> {
+    const t = this.cells.get(table.key);
+    if (!t) return [];
+    return [...t.rows.keys()].sort().map((pk) => [...t.rows.get(pk)!.values()]);
+  }
+
+  hasTable(schema: string, table: string): boolean {
+    const key = JSON.stringify([schema, table]);
+    if (this.cells.has(key) || this.tombstones.has(key)) return true;
+    for (const m of this.migrations.values())
+      if (m.kind === 'table' && m.schema === schema && m.table === table) return true;
+    return false;
+  }
+
+  pruneTombstones(createdBefore: number): PruneResult {
+    let removed = 0;
+    let maxSeq = 0;
+    let maxHlc: Uint8Array | undefined;
+    for (const t of [...this.tombstones.values()]) {
+      for (const [pk, x] of [...t.rows]) {
+        if (x.createdAt >= createdBefore) continue;
+        removed++;
+        maxSeq = Math.max(maxSeq, x.seq);
+        if (!maxHlc || compareBytes(x.hlc, maxHlc) > 0) maxHlc = x.hlc;
+        this.dropRow(this.tombstones, t, pk);
+      }
+    }
+    return maxHlc ? { removed, maxSeq, maxHlc } : { removed, maxSeq };
+  }
+
+  clearForSnapshot(keep: (table: TableRef) => boolean): void {
+    for (const key of [...this.migrations.keys()]) this.put(this.migrations, key, undefined);
+    for (const maps of [this.cells, this.tombstones] as Map<string, TableMap<unknown>>[]) {
+      for (const [key, t] of [...maps]) if (!keep(t.ref)) this.put(maps, key, undefined);
+    }
+  }
+
+  listWatermarks(site: Uint8Array): WatermarkRecord[] {
+    return [...(this.watermarks.get(toHex(site))?.values() ?? [])];
+  }
+  putWatermark(r: WatermarkRecord): void {
+    const key = toHex(r.site);
+    let bySite = this.watermarks.get(key);
+    if (!bySite) this.put(this.watermarks, key, (bySite = new Map()));
+    this.put(bySite, toHex(r.hlc), r);
+  }
+  deleteWatermark(site: Uint8Array, hlc: Uint8Array): void {
+    const key = toHex(site);
+    const bySite = this.watermarks.get(key);
+    if (!bySite) return;
+    this.put(bySite, toHex(hlc), undefined);
+    if (bySite.size === 0) this.put(this.watermarks, key, undefined);
+  }
+  watermarkSiteCount(): number {
+    return this.watermarks.size;
+  }
+  leastRecentWatermarkSite(): Uint8Array | undefined {
+    let best: { site: Uint8Array; use: number } | undefined;
+    for (const bySite of this.watermarks.values()) {
+      let use = 0;
+      let site: Uint8Array | undefined;
+      for (const r of bySite.values()) {
+        use = Math.max(use, r.useSeq);
+        site = r.site;
+      }
+      if (site && (!best || use < best.use)) best = { site, use };
+    }
+    return best?.site;
+  }
+  deleteWatermarkSite(site: Uint8Array): void {
+    this.put(this.watermarks, toHex(site), undefined);
+  }
+  deleteWatermarksUsedBefore(usedBefore: number): void {
+    for (const bySite of [...this.watermarks.values()]) {
+      for (const r of [...bySite.values()]) if (r.usedAt < usedBefore) this.deleteWatermark(r.site, r.hlc);
+    }
+  }
+
+  openSnapshotReader(): SnapshotReader {
+    return new MemorySnapshotReader(this);
+  }
+
+  close(): void {}
+}

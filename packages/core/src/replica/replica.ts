@@ -1,0 +1,134 @@
+// The merge engine's public face: one replica of one database over a ReplicaStore. The
+// coordinator (a replica that relays) and the client SDK both program against this class.
+import type { HLC } from '../clock/hlc.js';
+import { hlcToBytes } from '../clock/hlc.js';
+import type { SiteId } from '../clock/site-id.js';
+import type { ApplyResult, ChangeSet, SnapshotCheckpoint, SnapshotChunk, SqlValue } from '../wire/types.js';
+import { applyChangeSets } from './apply-changes.js';
+import { changesSince } from './changes-since.js';
+import { Engine, META } from './engine.js';
+import { commitLocalTransaction, type LocalTransaction } from './local-commit.js';
+import { pkKeyOf } from './pk-key.js';
+import type {
+  DeltaSyncCheck,
+  GetChangesOptions,
+  ReplicaOptions,
+  SnapshotApplyOptions,
+  SnapshotOptions,
+} from './replica-api.js';
+import { canDeltaSync, pruneTombstones } from './retention.js';
+import { applySnapshotChunks, readCheckpoint } from './snapshot-in.js';
+import { snapshotChunks } from './snapshot-out.js';
+import { tableRef, type ReplicaStore, type StoredCell } from './store.js';
+import { assertPk } from './validate-input.js';
+
+export interface LiveRow {
+  readonly pk: readonly SqlValue[];
+  readonly columns: Map<string, SqlValue>;
+}
+
+function toColumns(cells: readonly StoredCell[]): Map<string, SqlValue> {
+  const out = new Map<string, SqlValue>();
+  for (const c of cells) out.set(c.column, c.value);
+  return out;
+}
+
+export class Replica {
+  private constructor(private readonly engine: Engine) {}
+
+  /** Opens a replica over `store`, creating its site id and clock on first use. */
+  static open(store: ReplicaStore, options?: ReplicaOptions): Replica {
+    return new Replica(new Engine(store, options));
+  }
+
+  /** Persisted with the store: stable across close and reopen. */
+  get siteId(): SiteId {
+    return this.engine.siteId;
+  }
+
+  /** The current clock value, not advanced (opSeq 0). */
+  clockNow(): HLC {
+    return this.engine.clock.now();
+  }
+
+  /** Merges change sets (PROTOCOL.md §6.3): synchronous and all-or-nothing. */
+  applyChanges(changeSets: readonly ChangeSet[]): ApplyResult {
+    return applyChangeSets(this.engine, changeSets);
+  }
+
+  /** Facts for `requester` above `sinceHLC`, plus late arrivals below it (gap-free catch-up). */
+  getChangesSince(requester: SiteId, sinceHLC?: HLC, options?: GetChangesOptions): ChangeSet[] {
+    return changesSince(this.engine, requester, sinceHLC, options);
+  }
+
+  /** A snapshot stream from one consistent read (PROTOCOL.md §5). */
+  snapshot(options?: SnapshotOptions): AsyncIterableIterator<SnapshotChunk> {
+    return snapshotChunks(this.engine, options);
+  }
+
+  /** Bootstraps from a snapshot stream; an interrupted apply leaves a resumable checkpoint. */
+  applySnapshot(
+    chunks: AsyncIterable<SnapshotChunk> | Iterable<SnapshotChunk>,
+    options?: SnapshotApplyOptions,
+  ): Promise<void> {
+    return applySnapshotChunks(this.engine, chunks, options);
+  }
+
+  /** Set while an applySnapshot is incomplete: the replica's data is partial. */
+  pendingCheckpoint(): SnapshotCheckpoint | undefined {
+    this.engine.assertOpen();
+    return readCheckpoint(this.engine);
+  }
+
+  canDeltaSync(requester: SiteId, sinceHLC: HLC): DeltaSyncCheck {
+    this.engine.assertOpen();
+    return canDeltaSync(this.engine, requester, hlcToBytes(sinceHLC));
+  }
+
+  /** Deletes tombstones older than the horizon (and expired watermark records); returns how many. */
+  pruneTombstones(horizonMs: number): number {
+    return pruneTombstones(this.engine, horizonMs);
+  }
+
+  hasTable(schema: string, table: string): boolean {
+    this.engine.assertOpen();
+    return this.engine.store.hasTable(schema, table);
+  }
+
+  /** A local transaction: one tick, applied here and returned for the peers. */
+  commitLocal(tx: LocalTransaction): ChangeSet {
+    return commitLocalTransaction(this.engine, tx);
+  }
+
+  /** Small persisted key/value space for the embedding app (watermarks and the like). */
+  getLocal(key: string): string | undefined {
+    this.engine.assertOpen();
+    return this.engine.store.getMeta(META.localPrefix + key);
+  }
+
+  setLocal(key: string, value: string): void {
+    if (typeof key !== 'string' || typeof value !== 'string')
+      throw new TypeError('setLocal takes string key and value');
+    this.engine.write(() => this.engine.store.setMeta(META.localPrefix + key, value));
+  }
+
+  /** Live cells of one row, or undefined when it has none. */
+  readRow(schema: string, table: string, pk: readonly SqlValue[]): Map<string, SqlValue> | undefined {
+    this.engine.assertOpen();
+    assertPk(pk, 'pk');
+    const cells = this.engine.store.rowCells(tableRef(schema, table), pkKeyOf(pk));
+    return cells.length === 0 ? undefined : toColumns(cells);
+  }
+
+  /** Live rows of a table in pk-key order. */
+  *listRows(schema: string, table: string): IterableIterator<LiveRow> {
+    this.engine.assertOpen();
+    for (const cells of this.engine.store.listRows(tableRef(schema, table))) {
+      yield { pk: cells[0]!.pk, columns: toColumns(cells) };
+    }
+  }
+
+  close(): void {
+    this.engine.close();
+  }
+}

@@ -1,0 +1,153 @@
+// Snapshot producer (PROTOCOL.md §5.1–5.2, §5.4) from one consistent read of the store, so
+// writes that land while a slow consumer iterates cannot tear the stream.
+import { hlcFromBytes, hlcToBytes, type HLC } from '../clock/hlc.js';
+import {
+  SNAPSHOT_FORMAT_VERSION,
+  type SchemaMigration,
+  type SnapshotChunk,
+  type SnapshotColumnEntry,
+  type SnapshotTombstoneEntry,
+} from '../wire/types.js';
+import type { Engine } from './engine.js';
+import type { SnapshotOptions } from './replica-api.js';
+import type { CellCursor, SnapshotReader, StoredMigration, TableRef, TombstoneCursor } from './store.js';
+import { recordWatermark } from './watermarks.js';
+
+export const MAX_SNAPSHOT_CHUNK = 1000;
+
+/** Lets other work run between chunks; setImmediate where there is one (Node), else a timer. */
+export function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
+export function toSchemaMigration(m: StoredMigration): SchemaMigration {
+  return {
+    type: m.type,
+    schema: m.schema,
+    table: m.table,
+    ddl: m.ddl,
+    hlc: hlcFromBytes(m.hlc),
+    schemaVersion: m.schemaVersion,
+    ...(m.fromTable !== undefined ? { fromTable: m.fromTable } : {}),
+  };
+}
+
+export function qualifiedName(t: { schema: string; table: string }): string {
+  return `${t.schema}.${t.table}`;
+}
+
+function chunkSizeOf(options: SnapshotOptions | undefined): number {
+  const n = options?.chunkSize ?? MAX_SNAPSHOT_CHUNK;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SNAPSHOT_CHUNK) {
+    throw new RangeError(`chunkSize must be an integer from 1 to ${MAX_SNAPSHOT_CHUNK}, got ${n}`);
+  }
+  return n;
+}
+
+export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions): AsyncGenerator<SnapshotChunk> {
+  engine.assertOpen();
+  const chunkSize = chunkSizeOf(options);
+  const resume = options?.resume;
+  // The clock and the read are taken together, synchronously: every fact in the read is ≤ hlc.
+  const reader = engine.store.openSnapshotReader();
+  try {
+    const hlc: HLC = resume ? resume.hlc : engine.clock.now();
+    if (options?.requester && !resume) {
+      // Resumed streams record nothing: their completed tables came from an older read.
+      const site = options.requester;
+      engine.write(() => recordWatermark(engine, site, hlcToBytes(hlc), reader.lastSeq));
+    }
+    const snapshotId = resume ? resume.snapshotId : globalThis.crypto.randomUUID();
+    const tables = reader.tablesWithCells();
+    const migrations = reader.migrations();
+    yield {
+      type: 'header',
+      siteId: resume ? resume.siteId : engine.siteId,
+      hlc,
+      snapshotFormat: SNAPSHOT_FORMAT_VERSION,
+      tableCount: tables.length,
+      migrationCount: migrations.length,
+      snapshotId,
+    };
+    for (const m of migrations) yield { type: 'schema-migration', migration: toSchemaMigration(m) };
+
+    let entries = resume?.entriesProcessed ?? 0;
+    const skip = new Set(resume?.completedTables ?? []);
+    for (const table of tables) {
+      if (skip.has(qualifiedName(table))) continue;
+      const written = yield* tableChunks(reader, table, chunkSize);
+      entries += written;
+    }
+    entries += yield* tombstoneChunks(reader, chunkSize);
+    yield {
+      type: 'footer',
+      snapshotId,
+      totalTables: tables.length,
+      totalEntries: entries,
+      totalMigrations: migrations.length,
+    };
+  } finally {
+    reader.close();
+  }
+}
+
+async function* tableChunks(
+  reader: SnapshotReader,
+  table: TableRef,
+  chunkSize: number,
+): AsyncGenerator<SnapshotChunk, number> {
+  const { schema, table: name } = table;
+  yield { type: 'table-start', schema, table: name, estimatedEntries: 0 };
+  let written = 0;
+  let after: CellCursor | undefined;
+  for (;;) {
+    const cells = reader.cellPage(table, after, chunkSize);
+    if (cells.length === 0) break;
+    const entries: SnapshotColumnEntry[] = cells.map((c) => ({
+      pk: c.pk,
+      column: c.column,
+      value: c.value,
+      hlc: hlcFromBytes(c.hlc),
+    }));
+    written += entries.length;
+    const last = cells[cells.length - 1]!;
+    after = { pkKey: last.pkKey, column: last.column };
+    await yieldToEventLoop();
+    yield { type: 'column-versions', schema, table: name, entries };
+    if (cells.length < chunkSize) break;
+  }
+  yield { type: 'table-end', schema, table: name, entriesWritten: written };
+  return written;
+}
+
+/** One global pass; a chunk never mixes tables, so each table's chunks stay contiguous. */
+async function* tombstoneChunks(reader: SnapshotReader, chunkSize: number): AsyncGenerator<SnapshotChunk, number> {
+  let count = 0;
+  let after: TombstoneCursor | undefined;
+  for (;;) {
+    const page = reader.tombstonePage(after, chunkSize);
+    if (page.length === 0) break;
+    let i = 0;
+    while (i < page.length) {
+      const table = page[i]!.table;
+      const entries: SnapshotTombstoneEntry[] = [];
+      for (; i < page.length && page[i]!.table.key === table.key; i++) {
+        const t = page[i]!;
+        entries.push({
+          pk: t.pk,
+          hlc: hlcFromBytes(t.hlc),
+          createdAt: t.createdAt,
+          ...(t.priorRow ? { priorRow: t.priorRow } : {}),
+        });
+      }
+      count += entries.length;
+      await yieldToEventLoop();
+      yield { type: 'tombstone', schema: table.schema, table: table.table, entries };
+    }
+    const last = page[page.length - 1]!;
+    after = { table: last.table, pkKey: last.pkKey };
+    if (page.length < chunkSize) break;
+  }
+  return count;
+}

@@ -1,0 +1,66 @@
+// Cheap shape checks on typed input. The wire decoders prove much more; these guard the stores
+// against callers that build ChangeSets by hand, so bad input is refused before anything is written.
+import { SITE_ID_BYTES } from '../clock/site-id.js';
+import { MIGRATION_TYPES, type Change, type ChangeSet, type SchemaMigration } from '../wire/types.js';
+import { WireError } from '../wire/wire-error.js';
+
+function name(v: unknown, what: string): void {
+  if (typeof v !== 'string' || v.length === 0) throw new WireError(`${what} must be a non-empty string`);
+}
+
+function hlcShape(h: unknown, what: string): void {
+  const o = h as { wallTime?: unknown; counter?: unknown; siteId?: unknown; opSeq?: unknown } | null;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.wallTime !== 'bigint' ||
+    typeof o.counter !== 'number' ||
+    typeof o.opSeq !== 'number' ||
+    !(o.siteId instanceof Uint8Array) ||
+    o.siteId.length !== SITE_ID_BYTES
+  ) {
+    throw new WireError(`${what} must be an HLC`);
+  }
+}
+
+export function assertPk(pk: unknown, what: string): void {
+  if (!Array.isArray(pk) || pk.length === 0) throw new WireError(`${what} must be a non-empty array`);
+}
+
+export function assertChange(c: Change, what: string): void {
+  if (c.type !== 'column' && c.type !== 'delete') throw new WireError(`${what}.type must be "column" or "delete"`);
+  name(c.schema, `${what}.schema`);
+  name(c.table, `${what}.table`);
+  assertPk(c.pk, `${what}.pk`);
+  hlcShape(c.hlc, `${what}.hlc`);
+  if (c.type === 'column') {
+    name(c.column, `${what}.column`);
+    if (c.value === undefined) throw new WireError(`${what}.value is required`);
+    if (typeof c.value === 'number' && !Number.isFinite(c.value)) throw new WireError(`${what}.value must be finite`);
+  }
+}
+
+export function assertMigration(m: SchemaMigration, what: string): void {
+  if (!(MIGRATION_TYPES as readonly string[]).includes(m.type))
+    throw new WireError(`${what}.type is not a migration type`);
+  name(m.schema, `${what}.schema`);
+  name(m.table, `${what}.table`);
+  if (typeof m.ddl !== 'string') throw new WireError(`${what}.ddl must be a string`);
+  if (!Number.isSafeInteger(m.schemaVersion)) throw new WireError(`${what}.schemaVersion must be an integer`);
+  hlcShape(m.hlc, `${what}.hlc`);
+}
+
+export function assertChangeSets(sets: readonly ChangeSet[]): void {
+  if (!Array.isArray(sets)) throw new WireError('changeSets must be an array');
+  sets.forEach((cs, i) => {
+    const what = `changeSets[${i}]`;
+    if (typeof cs !== 'object' || cs === null) throw new WireError(`${what} must be a ChangeSet`);
+    hlcShape(cs.hlc, `${what}.hlc`);
+    if (!Array.isArray(cs.changes)) throw new WireError(`${what}.changes must be an array`);
+    if (!Array.isArray(cs.schemaMigrations)) throw new WireError(`${what}.schemaMigrations must be an array`);
+    cs.changes.forEach((c: Change, j: number) => assertChange(c, `${what}.changes[${j}]`));
+    cs.schemaMigrations.forEach((m: SchemaMigration, j: number) =>
+      assertMigration(m, `${what}.schemaMigrations[${j}]`),
+    );
+  });
+}
