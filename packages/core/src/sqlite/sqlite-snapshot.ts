@@ -1,0 +1,96 @@
+// A consistent read for snapshots: a separate read-only connection holding one read
+// transaction (WAL keeps its view stable while the writer commits), closed with the stream.
+import Database from 'better-sqlite3';
+import { META } from '../replica/engine.js';
+import type {
+  CellCursor,
+  SnapshotReader,
+  StoredCell,
+  StoredMigration,
+  StoredTombstone,
+  TableRef,
+  TombstoneCursor,
+} from '../replica/store.js';
+import {
+  CELL_COLUMNS,
+  MIGRATION_COLUMNS,
+  PkDecoder,
+  TableDirectory,
+  TOMBSTONE_COLUMNS,
+  toCell,
+  toMigration,
+  toTombstone,
+  type CellRow,
+  type MigrationRow,
+  type TombstoneRow,
+} from './rows.js';
+
+export class SqliteSnapshotReader implements SnapshotReader {
+  readonly lastSeq: number;
+  private readonly db: Database.Database;
+  private readonly tables: TableDirectory;
+  private readonly pks = new PkDecoder();
+  private readonly s;
+
+  constructor(
+    path: string,
+    private readonly onClose: () => void,
+  ) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec('BEGIN');
+      // The first read fixes the transaction's view of the database.
+      const seq = this.db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck().get(META.lastSeq);
+      this.lastSeq = Number(seq ?? '0');
+      this.tables = new TableDirectory(this.db);
+      this.s = {
+        hasCells: this.db.prepare<[number], number>('SELECT EXISTS (SELECT 1 FROM cells WHERE tbl = ?)').pluck(),
+        cells: this.db
+          .prepare<[number, string, string, number], CellRow>(
+            `SELECT ${CELL_COLUMNS} FROM cells WHERE tbl = ? AND (pk, col) > (?, ?) ORDER BY pk, col LIMIT ?`,
+          )
+          .raw(),
+        tombstones: this.db
+          .prepare<[number, string, number], TombstoneRow>(
+            `SELECT ${TOMBSTONE_COLUMNS} FROM tombstones WHERE (tbl, pk) > (?, ?) ORDER BY tbl, pk LIMIT ?`,
+          )
+          .raw(),
+        migrations: this.db.prepare<[], MigrationRow>(`SELECT ${MIGRATION_COLUMNS} FROM migrations ORDER BY hlc`).raw(),
+      };
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  tablesWithCells(): TableRef[] {
+    return this.tables
+      .refs()
+      .filter((t) => this.s.hasCells.get(this.tables.idOf(t)!) === 1)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  cellPage(table: TableRef, after: CellCursor | undefined, limit: number): StoredCell[] {
+    const id = this.tables.idOf(table);
+    if (id === undefined) return [];
+    return this.s.cells
+      .all(id, after?.pkKey ?? '', after?.column ?? '', limit)
+      .map((r) => toCell(r, this.tables, this.pks));
+  }
+
+  tombstonePage(after: TombstoneCursor | undefined, limit: number): StoredTombstone[] {
+    const id = after ? (this.tables.idOf(after.table) ?? 0) : 0;
+    return this.s.tombstones.all(id, after?.pkKey ?? '', limit).map((r) => toTombstone(r, this.tables, this.pks));
+  }
+
+  migrations(): StoredMigration[] {
+    return this.s.migrations.all().map(toMigration);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.close(); // ends the read transaction
+    this.onClose();
+  }
+}
