@@ -1,0 +1,194 @@
+import {
+  ClockDriftError,
+  compareHLC,
+  encodeHLC,
+  MAX_DRIFT_MS,
+  WireError,
+  type Replica,
+  type SnapshotChunk,
+} from '@syncord/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  col,
+  collect,
+  createTable,
+  del,
+  dump,
+  FACTORIES,
+  manualClock,
+  siteOf,
+  tx,
+  type ReplicaFactory,
+} from './helpers.js';
+
+const A = siteOf(1);
+const B = siteOf(2);
+const S = siteOf(9);
+const T0 = 1_700_000_000_000;
+
+/** Two tables (one with several chunks at chunkSize 3), a tombstone-only table, migrations. */
+function seed(r: Replica): void {
+  r.applyChanges([
+    tx(A, T0, 0, createTable('notes'), createTable('tags')),
+    tx(A, T0 + 1, 0, ...[1, 2, 3, 4].flatMap((i) => [col('notes', [i], 'id', i), col('notes', [i], 'title', `n${i}`)])),
+    tx(B, T0 + 2, 0, col('tags', ['a'], 'id', 'a'), col('tags', [2n ** 64n], 'id', 'big')),
+    tx(B, T0 + 3, 0, del('notes', [4]), del('gone', [1]), del('gone', [2])),
+  ]);
+}
+
+/** Yields the stream and throws once `limit` chunks went through: an interrupted transfer. */
+async function* cutAfter(chunks: AsyncIterable<SnapshotChunk>, limit: number): AsyncGenerator<SnapshotChunk> {
+  let n = 0;
+  for await (const c of chunks) {
+    if (n++ === limit) throw new Error('connection lost');
+    yield c;
+  }
+}
+
+describe.each(FACTORIES)('snapshots on the %s store', (_name, make) => {
+  let f: ReplicaFactory;
+  const clock = manualClock(T0 + 100_000);
+  beforeEach(() => {
+    f = make();
+    clock.set(T0 + 100_000);
+  });
+  afterEach(() => f.cleanup());
+
+  it('streams header, migrations, tables, tombstones and footer in protocol order and sizes', async () => {
+    const r = f.open({ now: clock.now });
+    seed(r);
+    const chunks = await collect(r.snapshot({ chunkSize: 3 }));
+    const header = chunks[0]!;
+    expect(header).toMatchObject({ type: 'header', snapshotFormat: 1, tableCount: 2, migrationCount: 2 });
+    if (header.type !== 'header') throw new Error('no header');
+    expect(header.siteId).toEqual(r.siteId);
+    expect(compareHLC(header.hlc, r.clockNow())).toBe(0);
+    expect(header.snapshotId).toMatch(/^[0-9a-f-]{36}$/);
+    const shape = chunks.map((c) =>
+      c.type === 'column-versions' || c.type === 'tombstone' ? `${c.type}:${c.table}:${c.entries.length}` : c.type,
+    );
+    // tombstone tables come in the store's key order; each table's chunks are contiguous
+    const tombstones = shape.slice(10, 12);
+    expect(tombstones.sort()).toEqual(['tombstone:gone:2', 'tombstone:notes:1']);
+    expect([...shape.slice(0, 10), ...tombstones, ...shape.slice(12)]).toEqual([
+      'header',
+      'schema-migration',
+      'schema-migration',
+      'table-start',
+      'column-versions:notes:3',
+      'column-versions:notes:3',
+      'table-end',
+      'table-start',
+      'column-versions:tags:2',
+      'table-end',
+      'tombstone:gone:2',
+      'tombstone:notes:1',
+      'footer',
+    ]);
+    expect(chunks.find((c) => c.type === 'table-start')).toMatchObject({ estimatedEntries: 0 });
+    expect(chunks.filter((c) => c.type === 'table-end').map((c) => c.type === 'table-end' && c.entriesWritten)).toEqual(
+      [6, 2],
+    );
+    expect(chunks.at(-1)).toMatchObject({
+      type: 'footer',
+      snapshotId: header.snapshotId,
+      totalTables: 2,
+      totalEntries: 11,
+      totalMigrations: 2,
+    });
+  });
+
+  it('bootstraps a replica that equals the source', async () => {
+    const src = f.open({ now: clock.now });
+    seed(src);
+    const dst = f.open({ now: clock.now });
+    dst.applyChanges([tx(B, T0 + 9, 0, col('stale', [1], 'c', 'cleared by the snapshot'))]);
+    await dst.applySnapshot(src.snapshot({ chunkSize: 2 }));
+    expect(await dump(dst)).toEqual(await dump(src));
+    expect(dst.pendingCheckpoint()).toBeUndefined();
+    expect(compareHLC(dst.clockNow(), src.clockNow())).toBeGreaterThan(0);
+    expect(dst.hasTable('main', 'stale')).toBe(false);
+  });
+
+  it('serves one consistent read: writes landing mid-stream do not tear it', async () => {
+    const r = f.open({ now: clock.now });
+    seed(r);
+    const expected = await dump(r);
+    const copy = f.open({ now: clock.now });
+    const stream = r.snapshot({ chunkSize: 1 });
+    const chunks: SnapshotChunk[] = [];
+    for await (const c of stream) {
+      chunks.push(c);
+      if (chunks.length === 4) {
+        r.applyChanges([tx(B, T0 + 50, 0, col('notes', [9], 'id', 9), del('tags', ['a']), col('zzz', [1], 'c', 1))]);
+      }
+    }
+    await copy.applySnapshot(chunks);
+    expect(await dump(copy)).toEqual(expected);
+  });
+
+  it('resumes an interrupted bootstrap from its checkpoint and ends equal to the source', async () => {
+    const src = f.open({ now: clock.now });
+    seed(src);
+    const dst = f.open({ now: clock.now });
+    const saved: number[] = [];
+    // header, 2 migrations, notes (start, 3 chunks of 2, end), then cut inside tags
+    await expect(
+      dst.applySnapshot(cutAfter(src.snapshot({ chunkSize: 2 }), 9), {
+        onCheckpoint: (c) => saved.push(c.entriesProcessed),
+      }),
+    ).rejects.toThrow('connection lost');
+    const cp = dst.pendingCheckpoint();
+    expect(cp).toMatchObject({ completedTables: ['main.notes'], entriesProcessed: 6 });
+    expect(cp!.siteId).toEqual(dst.siteId);
+    expect(saved.at(-1)).toBe(6);
+    src.applyChanges([tx(A, T0 + 60, 0, col('tags', ['z'], 'id', 'z'))]);
+    const resumed = await collect(src.snapshot({ resume: cp! }));
+    expect(resumed[0]).toMatchObject({ type: 'header', snapshotId: cp!.snapshotId });
+    expect(resumed.filter((c) => c.type === 'table-start').map((c) => c.type === 'table-start' && c.table)).toEqual([
+      'tags',
+    ]);
+    expect(resumed.at(-1)).toMatchObject({ type: 'footer', totalEntries: 6 + 3 + 3 });
+    await dst.applySnapshot(resumed);
+    expect(dst.pendingCheckpoint()).toBeUndefined();
+    expect(await dump(dst)).toEqual(await dump(src));
+  });
+
+  it('a fresh snapshot after an interrupted one clears the partial state', async () => {
+    const src = f.open({ now: clock.now });
+    seed(src);
+    const dst = f.open({ now: clock.now });
+    await expect(dst.applySnapshot(cutAfter(src.snapshot({ chunkSize: 2 }), 9))).rejects.toThrow();
+    src.applyChanges([tx(A, T0 + 70, 0, del('notes', [1]))]);
+    await dst.applySnapshot(src.snapshot());
+    expect(await dump(dst)).toEqual(await dump(src));
+  });
+
+  it('rejects an unknown snapshot format and a drifting header before touching state', async () => {
+    const src = f.open({ now: clock.now });
+    seed(src);
+    const dst = f.open({ now: clock.now });
+    dst.applyChanges([tx(B, T0, 0, col('t', [1], 'c', 'keep'))]);
+    const before = await dump(dst);
+    const chunks = await collect(src.snapshot());
+    const header = chunks[0] as Extract<SnapshotChunk, { type: 'header' }>;
+    await expect(dst.applySnapshot([{ ...header, snapshotFormat: 2 }, ...chunks.slice(1)])).rejects.toThrow(WireError);
+    const future = { ...header.hlc, wallTime: BigInt(T0 + 100_000 + MAX_DRIFT_MS + 1) };
+    await expect(dst.applySnapshot([{ ...header, hlc: future }, ...chunks.slice(1)])).rejects.toThrow(ClockDriftError);
+    await expect(dst.applySnapshot(chunks.slice(1))).rejects.toThrow(WireError);
+    expect(await dump(dst)).toEqual(before);
+    expect(dst.pendingCheckpoint()).toBeUndefined();
+  });
+
+  it('makes the requester catch-up from the header gap-free', async () => {
+    const r = f.open({ now: clock.now });
+    r.applyChanges([tx(A, T0 + 50, 0, col('t', [1], 'c', 'x'))]);
+    const client = f.open({ now: clock.now });
+    const chunks = await collect(r.snapshot({ requester: S }));
+    await client.applySnapshot(chunks);
+    const header = chunks[0] as Extract<SnapshotChunk, { type: 'header' }>;
+    r.applyChanges([tx(B, T0 + 10, 0, col('t', [2], 'c', 'late'))]);
+    const catchUp = r.getChangesSince(S, header.hlc);
+    expect(catchUp.map((cs) => encodeHLC(cs.hlc))).toEqual([encodeHLC(tx(B, T0 + 10, 0, col('t', [2], 'c', '')).hlc)]);
+  });
+});
