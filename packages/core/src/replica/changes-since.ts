@@ -172,6 +172,7 @@ export function changesSince(
     while (mi < upper.length && startOrJoin(upper[mi]!.hlc)) current!.addMigration(upper[mi++]!);
   }
 
+  const lateCount = late.size;
   // A transaction straddling the watermark has facts on both sides: serve it as one set.
   const first = main[0];
   const straddle = first && late.get(toHex(first.baseBytes));
@@ -184,10 +185,11 @@ export function changesSince(
 
   const replyMax = groups.at(-1)?.max;
   const safe = !sinceBytes || canDeltaSync(engine, requester, sinceBytes).ok;
-  if (safe && (sinceBytes || replyMax)) {
+  const raise = sinceBytes !== undefined && lateCount === 0;
+  if (safe && (raise || replyMax)) {
     engine.write(() => {
-      if (sinceBytes) recordWatermark(engine, requester, sinceBytes, seqAtRead);
-      if (replyMax) recordWatermark(engine, requester, replyMax, seqAtRead);
+      if (replyMax) recordWatermark(engine, requester, replyMax, seqAtRead, 'lower');
+      if (raise) recordWatermark(engine, requester, sinceBytes, seqAtRead, 'raise');
     });
   }
   return result;

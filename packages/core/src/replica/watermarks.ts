@@ -1,29 +1,40 @@
 // Bookkeeping for gap-free catch-up (DESIGN.md "Where we go past", item 1).
 //
-// A record (site S, watermark W) → c states: every fact with seq ≤ c and hlc ≤ W has reached S
-// (or belongs to S, so the echo filter withheld it). A catch-up of S from W then only needs the
-// facts with hlc > W plus the "late" ones with hlc ≤ W and seq > c. Forgetting a record is always
-// safe: an unknown watermark counts as c = 0 and costs a fuller catch-up, never a lost fact.
+// A record (site S, watermark W) → c states: a replica of S that presents W holds every fact with
+// seq ≤ c and hlc ≤ W (or S wrote it, so the echo filter withheld it). A catch-up of S from W then
+// only needs the facts with hlc > W plus the "late" ones with hlc ≤ W and seq > c. Forgetting a
+// record is always safe: an unknown watermark counts as c = 0 and costs a fuller catch-up.
+//
+// A reply can be lost on the way, so a record must never depend on delivery:
+// - "raise" (W → m) after serving from W with no late facts: nothing in (c, m] lay at or below W,
+//   so a replica at W covers m whether or not the reply arrived.
+// - "lower" (H → m) for a reply whose max HLC is H: a replica can only present H after receiving
+//   a reply with that max, but the server cannot tell which of several; the smallest m is the
+//   one true for all of them.
+// Lookups match the watermark exactly: a record for a higher W' proves nothing about a replica
+// that never received the reply that carried W'.
 import { compareBytes } from '../clock/bytes.js';
 import { META, type Engine } from './engine.js';
 
-/**
- * The best known coverage of (site, W). Any record (site, W') with W' ≥ W covers W as well,
- * because {hlc ≤ W, seq ≤ c'} ⊆ {hlc ≤ W', seq ≤ c'}; so the largest such c' is taken.
- */
+/** The recorded coverage of exactly (site, watermark); 0 when unknown. */
 export function coveredSeq(engine: Engine, site: Uint8Array, watermark: Uint8Array): number {
-  let best = 0;
-  for (const r of engine.store.listWatermarks(site)) {
-    if (r.coveredSeq > best && compareBytes(r.hlc, watermark) >= 0) best = r.coveredSeq;
-  }
-  return best;
+  const r = engine.store.listWatermarks(site).find((x) => compareBytes(x.hlc, watermark) === 0);
+  return r?.coveredSeq ?? 0;
 }
 
+export type RecordMode = 'raise' | 'lower';
+
 /**
- * Remembers (site, hlc) → covered, keeping at most `watermarksPerSite` records per site and
+ * Remembers (site, hlc) → covered, merged with an existing record by `mode`, keeping at most `watermarksPerSite` records per site and
  * `maxWatermarkSites` sites, least recently used forgotten first. Call inside `engine.write`.
  */
-export function recordWatermark(engine: Engine, site: Uint8Array, hlc: Uint8Array, covered: number): void {
+export function recordWatermark(
+  engine: Engine,
+  site: Uint8Array,
+  hlc: Uint8Array,
+  covered: number,
+  mode: RecordMode,
+): void {
   const { store, settings } = engine;
   const existing = store.listWatermarks(site);
   const same = existing.find((r) => compareBytes(r.hlc, hlc) === 0);
@@ -32,7 +43,11 @@ export function recordWatermark(engine: Engine, site: Uint8Array, hlc: Uint8Arra
   store.putWatermark({
     site,
     hlc,
-    coveredSeq: Math.max(covered, same?.coveredSeq ?? 0),
+    coveredSeq: !same
+      ? covered
+      : mode === 'raise'
+        ? Math.max(covered, same.coveredSeq)
+        : Math.min(covered, same.coveredSeq),
     usedAt: engine.now(),
     useSeq,
   });

@@ -95,8 +95,9 @@ describe.each(FACTORIES)('getChangesSince on the %s store', (_name, make) => {
     r.applyChanges([tx(B, T0 + 10, 0, col('t', [2], 'c', 'late')), tx(C, T0 + 60, 0, col('t', [3], 'c', 'above'))]);
     const next = r.getChangesSince(S, watermark);
     expect(values(next)).toEqual(['late', 'above']);
-    // Once delivered, the late fact is not served again from either watermark.
-    expect(values(r.getChangesSince(S, watermark))).toEqual(['above']);
+    // The reply may have been lost: from the old watermark the late fact is served again...
+    expect(values(r.getChangesSince(S, watermark))).toEqual(['late', 'above']);
+    // ...but a replica presenting the reply's max has it, and gets nothing twice.
     expect(r.getChangesSince(S, next.at(-1)!.hlc)).toEqual([]);
   });
 
@@ -123,6 +124,27 @@ describe.each(FACTORIES)('getChangesSince on the %s store', (_name, make) => {
     expect(values(r.getChangesSince(S, h))).toContain('later still');
   });
 
+  it('never counts a reply as delivered: a lost reply leaves its late facts due', () => {
+    const r = f.open({ now: clock.now });
+    r.applyChanges([tx(A, T0 + 50, 0, col('t', [1], 'c', 'x'))]);
+    const w = r.getChangesSince(S).at(-1)!.hlc;
+    r.applyChanges([tx(B, T0 + 10, 0, col('t', [2], 'c', 'late'))]);
+    r.getChangesSince(S, w); // lost in transit: the replica stays at w
+    r.applyChanges([tx(C, T0 + 20, 0, col('t', [3], 'c', 'later'))]);
+    expect(values(r.getChangesSince(S, w))).toEqual(['late', 'later']);
+  });
+
+  it('does not take a record for a higher watermark as proof for a lower one', () => {
+    const r = f.open({ now: clock.now });
+    r.applyChanges([tx(A, T0 + 50, 0, col('t', [1], 'c', 'x'))]);
+    const w = r.getChangesSince(S).at(-1)!.hlc;
+    r.applyChanges([tx(B, T0 + 10, 0, col('t', [2], 'c', 'late')), tx(C, T0 + 90, 0, col('t', [3], 'c', 'up'))]);
+    const lost = r.getChangesSince(S, w); // carried 'late' and a higher max, then was lost
+    expect(values(lost)).toEqual(['late', 'up']);
+    r.getChangesSince(siteOf(11)); // unrelated traffic
+    expect(values(r.getChangesSince(S, w))).toEqual(['late', 'up']);
+  });
+
   it('forgets watermarks beyond its bounds and then falls back to a full, still correct catch-up', () => {
     const r = f.open({ now: clock.now, watermarksPerSite: 1, maxWatermarkSites: 1 });
     r.applyChanges([tx(A, T0 + 50, 0, col('t', [1], 'c', 'x'))]);
@@ -136,8 +158,9 @@ describe.each(FACTORIES)('getChangesSince on the %s store', (_name, make) => {
     const r = f.open({ now: clock.now });
     r.applyChanges([tx(A, T0 + 1, 0, col('t', [1], 'c', 1)), tx(A, T0 + 2, 0, col('t', [2], 'c', 2))]);
     const handMade = makeHLC(BigInt(T0 + 1), 0, A, 0);
-    expect(values(r.getChangesSince(S, handMade))).toEqual([1, 2]);
-    expect(values(r.getChangesSince(S, handMade))).toEqual([2]);
+    const out = r.getChangesSince(S, handMade);
+    expect(values(out)).toEqual([1, 2]);
+    expect(r.getChangesSince(S, out.at(-1)!.hlc)).toEqual([]);
   });
 
   it('serves migration-only transactions in order and never past the batch cut', () => {
