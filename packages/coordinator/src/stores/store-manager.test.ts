@@ -227,6 +227,30 @@ describe('StoreManager', () => {
     expect(await manager.sweep()).toBe(0);
   });
 
+  it('a cleanup tick racing shutdown closes each store once, and closeAll waits for it', async () => {
+    const closing = gate();
+    let began = 0;
+    const { manager, closed } = harness({
+      idleCloseMs: 0,
+      cleanupIntervalMs: 1,
+      beforeClose: () => {
+        began++;
+        return closing.promise;
+      },
+    });
+    (await manager.acquire('db')).release();
+    await expect.poll(() => began).toBe(1); // the timer's sweep is closing 'db'
+    let done = false;
+    const all = manager.closeAll().then(() => (done = true));
+    await ticks();
+    expect(done).toBe(false);
+    closing.open();
+    await all;
+    expect(closed).toEqual(['db']);
+    expect(began).toBe(1);
+    expect(manager.openCount).toBe(0);
+  });
+
   it('keeps the server site id of a SQLite database across close, reopen and a new manager', async () => {
     const dataDir = tempDir();
     const make = () => {

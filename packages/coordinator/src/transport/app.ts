@@ -32,9 +32,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.limits.maxBodyBytes });
 
   app.addHook('onResponse', async (request, reply) => {
+    if (request.ws) return;
     const route = request.routeOptions.url ?? 'unmatched';
-    const status = request.ws ? '101' : String(reply.statusCode);
-    metrics.httpRequestsTotal.inc({ route, method: request.method, status });
+    metrics.httpRequestsTotal.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.httpRequestDuration.observe({ route }, reply.elapsedTime / 1000);
   });
 
@@ -63,9 +63,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const sender = options.sender ?? DEFAULT_SENDER_OPTIONS;
   await app.register(
     async (scope) => {
-      scope.get('/ws', { websocket: true }, (socket, request) =>
-        handleWebSocket(service, socket, request, request.log, { sender }),
-      );
+      scope.get('/ws', { websocket: true }, (socket, request) => {
+        // Upgraded requests are hijacked and never reach onResponse: count them here.
+        metrics.httpRequestsTotal.inc({ route: request.routeOptions.url ?? 'ws', method: 'GET', status: '101' });
+        handleWebSocket(service, socket, request, request.log, { sender });
+      });
       registerStatusRoutes(scope, service);
       registerSyncRoutes(scope, service);
     },

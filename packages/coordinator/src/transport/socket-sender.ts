@@ -46,12 +46,13 @@ export class SocketSender {
   }
 
   /**
-   * Sends one frame of a stream. Above the high-water mark it resolves only once this frame has
-   * been written out, so a stream never buffers more than about one mark plus one frame.
+   * Sends one frame of a stream. When the frame would take the buffer past the high-water mark it
+   * resolves only once the frame has been written out, so a stream never buffers more than the
+   * mark or one frame, whichever is larger.
    */
   async sendPaced(text: string): Promise<void> {
     if (!this.isOpen) throw new SocketNotOpenError();
-    if (this.socket.bufferedAmount < this.options.highWaterBytes) {
+    if (this.socket.bufferedAmount + text.length <= this.options.highWaterBytes) {
       this.socket.send(text);
       return;
     }
