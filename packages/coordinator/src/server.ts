@@ -2,8 +2,9 @@
 // graceful stop (DESIGN item 9).
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { CoordinatorConfig } from './config/types.js';
+import { createLogger } from './logging/index.js';
 import type { CoordinatorMetrics } from './metrics/index.js';
 import { CoordinatorService, type CoordinatorHooks, type Fanout } from './service/index.js';
 import type { OpenReplica, StoreManagerHooks } from './stores/index.js';
@@ -13,6 +14,7 @@ export interface CoordinatorServerOptions {
   readonly config: CoordinatorConfig;
   readonly hooks?: CoordinatorHooks;
   readonly storeHooks?: StoreManagerHooks;
+  /** Default: a JSON logger to stdout at config.logging.level. */
   readonly logger?: Logger;
   readonly metrics?: CoordinatorMetrics;
   readonly fanout?: Fanout;
@@ -44,7 +46,7 @@ export interface CoordinatorServer {
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export function createCoordinatorServer(options: CoordinatorServerOptions): CoordinatorServer {
-  const logger = options.logger ?? pino({ level: 'silent' });
+  const logger = options.logger ?? createLogger(options.config.logging.level);
   const service = new CoordinatorService({
     config: options.config,
     logger,

@@ -138,7 +138,14 @@ describe('status, metrics, health', () => {
     expect(text).toMatch(/sync_limit_rejections_total\{limit="maxBodyBytes"\} 1/);
     expect(text).toMatch(/sync_limit_rejections_total\{limit="maxChangeSetsPerApply"\} 1/);
     expect(text).toMatch(/sync_http_request_duration_seconds_count\{route="\/sync\/status"\} [1-9]/);
+    expect(text).toMatch(/sync_errors_total\{code="INVALID_BODY"\} [1-9]/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
+  });
+
+  it('answers CORS requests per config.cors', async () => {
+    const res = await fetch(`${srv.http}/status`, { headers: { origin: 'http://app.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://app.example');
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
   });
 
   it('is live and ready while running', async () => {

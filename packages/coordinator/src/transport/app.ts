@@ -43,6 +43,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') metrics.limitRejectionsTotal.inc({ limit: 'maxBodyBytes' });
     if (status >= 500) logger.error({ err: error }, 'request failed');
     const code = status < 500 ? 'INVALID_BODY' : 'INTERNAL_ERROR';
+    metrics.errorsTotal.inc({ code });
     return reply.code(status).send(envelopeError({ code, message: error.message }));
   });
 

@@ -14,10 +14,6 @@ import type { CoordinatorService, RequestSession } from '../service/index.js';
 import { envelopeError, httpFailure, type HttpFailure, type HttpOperationCode } from './error-mapping.js';
 import { requestAuth } from './http-auth.js';
 
-function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
-  return reply.code(failure.status).send(envelopeError(failure));
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -41,6 +37,11 @@ async function* ndjson(
 }
 
 export function registerSyncRoutes(app: FastifyInstance, service: CoordinatorService): void {
+  function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
+    service.metrics.errorsTotal.inc({ code: failure.code });
+    return reply.code(failure.status).send(envelopeError(failure));
+  }
+
   /** Opens the request's session, or answers the failure and returns undefined. */
   async function open(
     request: FastifyRequest,

@@ -16,7 +16,13 @@ export function tempDir(prefix = 'syncord-test-'): string {
 }
 
 export function testConfig(dataDir: string, overrides: ConfigOverrides = {}): CoordinatorConfig {
-  const base: CoordinatorConfig = { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, dataDir };
+  const base: CoordinatorConfig = {
+    ...DEFAULT_CONFIG,
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    logging: { level: 'silent' },
+  };
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overrides)) {
     const current = (base as unknown as Record<string, unknown>)[key];
