@@ -181,8 +181,11 @@ describe('snapshot over WebSocket', () => {
 });
 
 describe('snapshot over HTTP (NDJSON)', () => {
-  const get = (databaseId: string, headers: Record<string, string> = { 'x-site-id': encodeSiteId(newSiteId()) }) =>
-    fetch(`${srv.http}/${databaseId}/snapshot`, { headers });
+  const get = (
+    databaseId: string,
+    headers: Record<string, string> = { 'x-site-id': encodeSiteId(newSiteId()) },
+    signal?: AbortSignal,
+  ) => fetch(`${srv.http}/${databaseId}/snapshot`, { headers, ...(signal ? { signal } : {}) });
 
   it('streams one bare chunk per line, bigint and blob included', async () => {
     await seed('ndjson');
@@ -208,6 +211,16 @@ describe('snapshot over HTTP (NDJSON)', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'header' });
     expect(JSON.parse(lines[2]!)).toEqual({ error: 'disk read failed' });
     expect(srv.server.service.stores.refCount('broken-http')).toBe(0);
+  });
+
+  it('releases the store when the client goes away mid-stream', async () => {
+    await seed('ndjson-abort', 2000);
+    const abort = new AbortController();
+    const res = await get('ndjson-abort', { 'x-site-id': encodeSiteId(newSiteId()) }, abort.signal);
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    await expect.poll(() => srv.server.service.stores.refCount('ndjson-abort')).toBe(0);
   });
 
   it('refuses before streaming with a real status and the envelope', async () => {

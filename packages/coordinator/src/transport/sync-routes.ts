@@ -22,7 +22,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 async function* ndjson(
   first: SnapshotChunk,
   rest: AsyncGenerator<SnapshotChunk, void, undefined>,
-  session: RequestSession,
+  finish: () => void,
 ): AsyncGenerator<string> {
   try {
     yield `${JSON.stringify(encodeSnapshotChunk(first))}\n`;
@@ -30,9 +30,7 @@ async function* ndjson(
   } catch (err) {
     yield `${JSON.stringify({ error: err instanceof Error ? err.message : String(err) })}\n`;
   } finally {
-    // Also reached when the client goes away mid-stream: end the engine's read, drop the store.
-    await rest.return(undefined).catch(() => undefined);
-    session.end();
+    finish();
   }
 }
 
@@ -117,7 +115,17 @@ export function registerSyncRoutes(app: FastifyInstance, service: CoordinatorSer
       session.end();
       return reply.type('application/x-ndjson').send('');
     }
-    const body = Readable.from(ndjson(first.value, chunks, session), { objectMode: false });
+    // Runs once, when the body ends or the client goes away (even before the body is first read,
+    // when the line generator never starts and so never reaches its own finally).
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      chunks.return(undefined).catch(() => undefined);
+      session.end();
+    };
+    reply.raw.once('close', finish);
+    const body = Readable.from(ndjson(first.value, chunks, finish), { objectMode: false });
     return reply.type('application/x-ndjson').send(body);
   });
 }
