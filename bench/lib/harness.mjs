@@ -41,7 +41,7 @@ function withTimeout(promise, ms, what) {
  * The context a scenario run gets: the server, the sizes, and `open()` for sockets that are closed
  * for it when the run ends, whatever happened.
  */
-function makeContext(server, options, shared, run) {
+function makeContext(server, options, shared, run, variant) {
   const clients = new Set();
   const notes = [];
   return {
@@ -50,6 +50,7 @@ function makeContext(server, options, shared, run) {
     options,
     shared,
     run,
+    variant,
     aborted: false,
     /** Scenario-owned state handed from prepare() to run(). */
     state: {},
@@ -71,36 +72,45 @@ function makeContext(server, options, shared, run) {
  * One measured run. `target` is 'coordinator' or 'bare-relay'; the scenario may name a data dir
  * (a preloaded one) and an open-file limit through `scenario.serverOptions(options, shared)`.
  */
-async function measureOnce(scenario, options, shared, run, target) {
+async function measureOnce(scenario, options, shared, run, target, variant) {
   const serverOptions = scenario.serverOptions?.(options, shared) ?? {};
   const ownDataDir = target === 'coordinator' && !serverOptions.dataDir ? tempDir(scenario.name) : undefined;
-  const profiling = target === 'coordinator' && options.profile === scenario.name && run === 0;
+  const profiling =
+    target === 'coordinator' && options.profile === scenario.name && run === 0 && variant === scenario.variants?.[0];
   const profileDir = profiling ? path.join(OUT_DIR, 'prof', `${scenario.name}-${Date.now()}`) : undefined;
   const server =
     target === 'coordinator'
       ? await startCoordinator({
           dataDir: serverOptions.dataDir ?? ownDataDir,
+          env: options.serverEnv,
           fdLimit: serverOptions.fdLimit,
           cpuProfDir: profileDir,
         })
       : await startBareRelay({ fdLimit: serverOptions.fdLimit });
-  const ctx = makeContext(server, options, shared, run);
+  const ctx = makeContext(server, options, shared, run, variant);
   try {
     await scenario.prepare?.(ctx); // per-run, unmeasured (e.g. probing how the server pages)
     const pid = server.pid;
     const peakReset = resetPeak(pid);
     const cpu0 = cpuSeconds(pid);
+    const load0 = process.cpuUsage();
     const sampler = new RssSampler(pid);
     let result;
+    const started = Date.now();
     try {
       result = await withTimeout(scenario.run(ctx), options.sizes.timeoutS * 1000, `${scenario.name} run ${run + 1}`);
     } finally {
       ctx.aborted = true;
     }
+    const wallS = (Date.now() - started) / 1000;
     const cpuS = cpuSeconds(pid) - cpu0;
+    const load = process.cpuUsage(load0);
     const sampled = sampler.stop();
     const peakKb = peakReset ? Math.max(peakRssKb(pid), sampled) : sampled;
-    return { metrics: result.metrics, notes: ctx.notes, cpuS, peakRssMb: peakKb / 1024 };
+    // The load generator's own CPU (this process, not its workers): near the run's wall time, it
+    // and not the server may be what bounds the figure.
+    const loadCpuS = (load.user + load.system) / 1e6;
+    return { metrics: result.metrics, notes: ctx.notes, cpuS, loadCpuS, wallS, peakRssMb: peakKb / 1024 };
   } finally {
     ctx.aborted = true;
     await ctx.closeAll();
@@ -136,7 +146,20 @@ export async function measureScenario(scenario, options, shared, target = 'coord
     // Unmeasured preparation shared by the runs (e.g. a preloaded data dir).
     await scenario.setup?.(options, shared);
     for (let run = 0; run < options.sizes.runs; run++) {
-      runs.push(await measureOnce(scenario, options, shared, run, target));
+      // Variants (e.g. snapshot over WS, then over HTTP) each get their own fresh server, so one
+      // cannot leave the heap grown or the code warm for the next; their figures form one run.
+      const parts = [];
+      for (const variant of scenario.variants ?? [undefined]) {
+        parts.push(await measureOnce(scenario, options, shared, run, target, variant));
+      }
+      runs.push({
+        metrics: Object.assign({}, ...parts.map((p) => p.metrics)),
+        notes: parts.flatMap((p) => p.notes),
+        cpuS: parts.reduce((sum, p) => sum + p.cpuS, 0),
+        loadCpuS: parts.reduce((sum, p) => sum + p.loadCpuS, 0),
+        wallS: parts.reduce((sum, p) => sum + p.wallS, 0),
+        peakRssMb: Math.max(...parts.map((p) => p.peakRssMb)),
+      });
     }
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
@@ -147,6 +170,8 @@ export async function measureScenario(scenario, options, shared, target = 'coord
   return {
     metrics,
     cpuS: median(runs.map((r) => r.cpuS)),
+    loadCpuS: median(runs.map((r) => r.loadCpuS)),
+    wallS: median(runs.map((r) => r.wallS)),
     peakRssMb: median(runs.map((r) => r.peakRssMb)),
     notes: [...new Set(runs.flatMap((r) => r.notes))],
     runs: runs.length,

@@ -75,6 +75,8 @@ data dir, drives it over real sockets with the v1 wire, prints a Markdown table.
   --catchup-mode <m>      auto (default: one connection if the server answers a second
                           get_changes, else a fresh handshake per round), fresh, same
   --out <file>            also write the Markdown report to this file
+  --server-env <K=V>      extra environment for the coordinator, repeatable
+                          (e.g. --server-env SYNC_BATCH_SIZE=5000)
 ${Object.keys(FLAG_TO_KEY)
   .map((f) => `  --${f} <n>`.padEnd(26) + `default ${FULL[FLAG_TO_KEY[f]]} (quick ${QUICK[FLAG_TO_KEY[f]]})`)
   .join('\n')}
@@ -86,7 +88,7 @@ function positiveInt(flag, text) {
   return n;
 }
 
-/** Parses argv into { sizes, only, limits, profile, catchupMode, out, quick }; throws on bad flags. */
+/** Parses argv into { sizes, only, limits, profile, catchupMode, out, quick, serverEnv }; throws on bad flags. */
 export function parseOptions(argv) {
   const options = {
     quick: { type: 'boolean', default: false },
@@ -96,6 +98,7 @@ export function parseOptions(argv) {
     profile: { type: 'string' },
     'catchup-mode': { type: 'string', default: 'auto' },
     out: { type: 'string' },
+    'server-env': { type: 'string', multiple: true, default: [] },
   };
   for (const flag of Object.keys(FLAG_TO_KEY)) options[flag] = { type: 'string' };
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
@@ -115,8 +118,15 @@ export function parseOptions(argv) {
   if (!['auto', 'fresh', 'same'].includes(values['catchup-mode'])) {
     throw new Error(`--catchup-mode must be auto, fresh or same, got ${values['catchup-mode']}`);
   }
+  const serverEnv = {};
+  for (const pair of values['server-env']) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--server-env wants KEY=VALUE, got ${pair}`);
+    serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
   return {
     quick: values.quick,
+    serverEnv,
     sizes,
     only,
     limits: !values['no-limits'],

@@ -21,12 +21,13 @@ export function preloaded(shared, cells, sizes) {
  * Resolves to { dataDir, databaseId, cells } for a database of about `cells` cells (whole rows of
  * sizes.columns), building it on first use; `shared.cleanups` removes it at the end of the suite.
  */
-export async function preloadedDatabase(shared, cells, sizes) {
+export async function preloadedDatabase(shared, cells, options) {
+  const { sizes } = options;
   const key = preloadKey(cells, sizes);
   if (shared[key]) return shared[key];
   const dataDir = tempDir('preload');
   shared.cleanups.push(() => removeTempDir(dataDir));
-  const server = await startCoordinator({ dataDir });
+  const server = await startCoordinator({ dataDir, env: options.serverEnv });
   try {
     const writer = new Writer();
     const rows = Math.ceil(cells / sizes.columns);

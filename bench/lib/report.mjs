@@ -23,6 +23,20 @@ function limitText(keys = [], limits) {
     .join('; ');
 }
 
+// Wall time, server CPU and load-generator CPU side by side show which side bounded a figure.
+const COLUMNS = [
+  ['scenario', '---'],
+  ['size', '---'],
+  ['figure', '---:'],
+  ['target', '---'],
+  ['reference', '---'],
+  ['limit on this machine', '---'],
+  ['wall s', '---:'],
+  ['server CPU s', '---:'],
+  ['load gen CPU s', '---:'],
+  ['server peak RSS MB', '---:'],
+];
+
 const cell = (text) => String(text ?? '').replaceAll('|', '\\|');
 const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
 
@@ -39,23 +53,13 @@ export function renderReport({ command, options, results, limits, startedAt, ela
       `Node ${process.version}, ${os.type()} ${os.release()}; ${startedAt.toISOString()}, suite took ${elapsedS.toFixed(0)} s.`,
   );
   out.push('');
-  out.push(
-    line([
-      'scenario',
-      'size',
-      'figure',
-      'target',
-      'reference',
-      'limit on this machine',
-      'server CPU s',
-      'server peak RSS MB',
-    ]),
-  );
-  out.push(line(['---', '---', '---:', '---', '---', '---', '---:', '---:']));
+  out.push(line(COLUMNS.map(([name]) => name)), line(COLUMNS.map(([, align]) => align)));
   for (const { scenario, result } of results) {
     const size = scenario.describe(options.sizes);
     if (scenario.name === 's3-restore') {
-      out.push(line(['S3 restore', '1,000,000 cells', 'not available', 'time and cells/s recorded', '', '', '', '']));
+      out.push(
+        line(['S3 restore', size, 'not available', 'time and cells/s recorded', ...COLUMNS.slice(4).map(() => '')]),
+      );
       continue;
     }
     scenario.rows.forEach((row, i) => {
@@ -71,7 +75,9 @@ export function renderReport({ command, options, results, limits, startedAt, ela
           row.target ? `${OPS[row.target.op]} ${formatNumber(row.target.value)} ${row.unit}` : '',
           row.reference !== undefined ? `≈ ${formatNumber(row.reference)}` : '',
           limitText(row.limits, limits.values),
+          first ? formatNumber(result.wallS) : '',
           first ? formatNumber(result.cpuS) : '',
+          first ? formatNumber(result.loadCpuS) : '',
           first ? formatNumber(result.peakRssMb, 1) : '',
         ]),
       );

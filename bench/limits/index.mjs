@@ -51,6 +51,11 @@ export const LIMIT_LABELS = {
     label: 'SQLite upserts, one transaction, engine-shaped cell table',
     unit: 'cells/s',
   },
+  sqliteCommitsPerSec: {
+    short: 'SQLite durable commits',
+    label: 'SQLite durable commits (one cell each, synchronous=FULL)',
+    unit: 'commits/s',
+  },
   sqliteScanPerSec: { short: 'SQLite scan', label: 'SQLite full scan in HLC order', unit: 'cells/s' },
   jsonParseMbPerSec: { short: 'JSON.parse', label: 'JSON.parse of apply_changes messages', unit: 'MB/s' },
   jsonParseCellsPerSec: { short: 'JSON.parse', label: 'JSON.parse of apply_changes messages', unit: 'cells/s' },

@@ -1,5 +1,6 @@
 // SQLite limits with better-sqlite3 alone: cells upserted per second in one transaction through
-// one prepared statement, and cells read per second by the catch-up scan in HLC order. Schema,
+// one prepared statement, cells read per second by the catch-up scan in HLC order, and durable
+// one-cell commits per second (the fsync floor under every acknowledged apply). Schema,
 // pragmas (WAL, synchronous=FULL) and both statements are the engine's own, imported from the
 // built core (packages/core/src/sqlite/), so the limit cannot drift from what the server runs.
 import { createRequire } from 'node:module';
@@ -16,6 +17,7 @@ const Database = require('better-sqlite3');
 
 const COLUMNS = ['id', 'title', 'score'];
 const TXN_FACTS = 300;
+const COMMITS = 300;
 
 /** The 30-byte HLC of fact `i` of one writer: big-endian wall time, counter, site, opSeq. */
 function hlcBytes(wallTime, i) {
@@ -56,13 +58,20 @@ function oneRun(cells, dir, run) {
     }
     const scanPerSec = perSecond(read, performance.now() - scanStart);
     if (read !== cells) throw new Error(`SQLite scan read ${read} of ${cells} cells`);
-    return { upsertsPerSec, scanPerSec };
+
+    // Durable commits: a one-cell transaction each, as an apply of one small change set costs at
+    // least; with synchronous=FULL every commit syncs the WAL, so this is the disk's fsync rate.
+    const commit = db.transaction((row) => s.putCell.run(...row));
+    const commitStart = performance.now();
+    for (let i = 0; i < COMMITS; i++) commit(rows[i % rows.length].with(0, cells + i + 1));
+    const commitsPerSec = perSecond(COMMITS, performance.now() - commitStart);
+    return { upsertsPerSec, scanPerSec, commitsPerSec };
   } finally {
     db.close();
   }
 }
 
-/** { sqliteUpsertsPerSec, sqliteScanPerSec } as medians of sizes.runs runs of sizes.limitCells cells. */
+/** { sqliteUpsertsPerSec, sqliteScanPerSec, sqliteCommitsPerSec } as medians of sizes.runs runs of sizes.limitCells cells. */
 export function measureSqlite(sizes) {
   const dir = tempDir('sqlite');
   try {
@@ -70,6 +79,7 @@ export function measureSqlite(sizes) {
     return {
       sqliteUpsertsPerSec: median(runs.map((r) => r.upsertsPerSec)),
       sqliteScanPerSec: median(runs.map((r) => r.scanPerSec)),
+      sqliteCommitsPerSec: median(runs.map((r) => r.commitsPerSec)),
     };
   } finally {
     removeTempDir(dir);

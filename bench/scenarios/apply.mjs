@@ -15,7 +15,7 @@ export default {
       unit: 'cells/s',
       target: { op: '>=', value: 300_000 },
       reference: 12_500,
-      limits: ['sqliteUpsertsPerSec', 'jsonParseCellsPerSec'],
+      limits: ['sqliteUpsertsPerSec', 'sqliteCommitsPerSec', 'jsonParseCellsPerSec'],
     },
   ],
 

@@ -66,7 +66,7 @@ export default {
   ],
 
   async setup(options, shared) {
-    await preloadedDatabase(shared, options.sizes.catchupCells, options.sizes);
+    await preloadedDatabase(shared, options.sizes.catchupCells, options);
   },
   serverOptions(options, shared) {
     return { dataDir: preloaded(shared, options.sizes.catchupCells, options.sizes).dataDir };

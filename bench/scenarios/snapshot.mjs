@@ -1,6 +1,8 @@
 // snapshot: a new site streams the full snapshot of a preloaded database, once over WebSocket
-// (get_snapshot … snapshot_complete) and once over HTTP NDJSON; figures are entries per second and
-// how far the server's RSS rose above where it stood before each stream.
+// (get_snapshot … snapshot_complete) and once over HTTP NDJSON, each against its own fresh server
+// process (harness variants); figures are entries per second and
+// how far the server's RSS rose above where it stood before each stream (SQLite's page cache
+// filling up counts: it is memory the server holds because of the snapshot).
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Writer } from '../lib/change-sets.mjs';
@@ -116,32 +118,34 @@ export default {
       reference: 80_000,
       limits: ['sqliteScanPerSec', 'jsonStringifyCellsPerSec'],
     },
-    { key: 'rssGrowthMb', label: 'snapshot RSS growth', unit: 'MB', target: { op: '<', value: 20 } },
+    { key: 'wsRssGrowthMb', label: 'snapshot WS RSS growth', unit: 'MB', target: { op: '<', value: 20 } },
+    { key: 'httpRssGrowthMb', label: 'snapshot HTTP RSS growth', unit: 'MB', target: { op: '<', value: 20 } },
   ],
 
   async setup(options, shared) {
-    await preloadedDatabase(shared, options.sizes.snapshotCells, options.sizes);
+    await preloadedDatabase(shared, options.sizes.snapshotCells, options);
   },
   serverOptions(options, shared) {
     return { dataDir: preloaded(shared, options.sizes.snapshotCells, options.sizes).dataDir };
   },
+  // The store is opened (and held) before measuring: opening a database is not snapshot cost.
+  async prepare(ctx) {
+    const { databaseId } = preloaded(ctx.shared, ctx.sizes.snapshotCells, ctx.sizes);
+    const holder = await ctx.open();
+    await holder.handshake(databaseId, new Writer().siteIdText);
+  },
 
+  variants: ['ws', 'http'],
   async run(ctx) {
     const { databaseId, cells } = preloaded(ctx.shared, ctx.sizes.snapshotCells, ctx.sizes);
     const timeoutMs = ctx.sizes.timeoutS * 1000;
-    const ws = await withRssGrowth(ctx.server.pid, () => overWebSocket(ctx, databaseId, timeoutMs));
-    const ndjson = await withRssGrowth(ctx.server.pid, () => overHttp(ctx, databaseId, timeoutMs));
-    for (const [what, r] of [
-      ['WS', ws],
-      ['HTTP', ndjson],
-    ]) {
-      if (r.entries !== cells) ctx.note(`snapshot ${what}: ${r.entries} entries streamed, ${cells} stored`);
-    }
+    const stream = ctx.variant === 'ws' ? overWebSocket : overHttp;
+    const r = await withRssGrowth(ctx.server.pid, () => stream(ctx, databaseId, timeoutMs));
+    if (r.entries !== cells) ctx.note(`snapshot ${ctx.variant}: ${r.entries} entries streamed, ${cells} stored`);
     return {
       metrics: {
-        wsEntriesPerSec: perSecond(ws.entries, ws.elapsedMs),
-        httpEntriesPerSec: perSecond(ndjson.entries, ndjson.elapsedMs),
-        rssGrowthMb: Math.max(ws.growthMb, ndjson.growthMb),
+        [`${ctx.variant}EntriesPerSec`]: perSecond(r.entries, r.elapsedMs),
+        [`${ctx.variant}RssGrowthMb`]: r.growthMb,
       },
     };
   },

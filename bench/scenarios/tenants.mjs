@@ -47,7 +47,7 @@ export default {
       unit: 'databases/s',
       target: { op: '>=', value: 3_000 },
       reference: 280,
-      limits: ['relayDatabasesPerSec'],
+      limits: ['relayDatabasesPerSec', 'sqliteCommitsPerSec'],
     },
   ],
   run: runTenants,
