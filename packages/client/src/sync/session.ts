@@ -1,0 +1,414 @@
+// One connection's life: open, handshake, bootstrap by snapshot when needed, catch up with
+// get_changes until a reply comes back empty, push local transactions, apply live broadcasts, and
+// end when the socket closes. Reconnecting is the SyncClient's job; a session never reopens.
+import {
+  compareHLC,
+  decodeServerMessage,
+  encodeClientMessage,
+  PROTOCOL_VERSION,
+  type ApplyResultMessage,
+  type ChangeSet,
+  type ChangesMessage,
+  type ClientMessage,
+  type ErrorMessage,
+  type HandshakeAckMessage,
+  type ServerMessage,
+  type SiteId,
+  type SnapshotCheckpoint,
+  type UnknownServerMessage,
+} from '@syncord/core';
+import type { LocalDatabase } from '../database/local-database.js';
+import { Deferred } from '../util/deferred.js';
+import { Pusher } from './pusher.js';
+import { SnapshotFeed } from './snapshot-feed.js';
+import { frameText, SOCKET_OPEN, type SocketFactory, type SocketLike } from './socket.js';
+import { SyncError, type RejectedChange, type SyncStatus } from './status.js';
+import { Watermarks } from './watermarks.js';
+
+export interface SessionOptions {
+  readonly batchSize: number;
+  readonly handshakeTimeoutMs: number;
+  readonly snapshotChunkTimeoutMs: number;
+  readonly pushDebounceMs: number;
+  readonly bootstrapOnEmpty: boolean;
+}
+
+export interface SessionTarget {
+  readonly url: string;
+  readonly databaseId: string;
+  readonly token?: string;
+}
+
+/** What a session reports to its SyncClient. */
+export interface SessionHost {
+  readonly db: LocalDatabase;
+  readonly options: SessionOptions;
+  readonly target: SessionTarget;
+  socketFactory(): Promise<SocketFactory>;
+  setStatus(status: SyncStatus): void;
+  handshakeSucceeded(serverSiteId: SiteId): void;
+  reportError(error: SyncError): void;
+  reportRejected(rejected: RejectedChange): void;
+  reportUnhandled(message: UnknownServerMessage): void;
+  nextRequestId(): string;
+}
+
+export interface SessionEnd {
+  /** The handshake completed on this connection. */
+  readonly handshaken: boolean;
+  /** Set when a fatal error ended it: the client must not reconnect. */
+  readonly fatal?: SyncError;
+}
+
+/** The connection ended; whatever waited on it stops quietly. */
+class ConnectionClosed extends Error {
+  override readonly name = 'ConnectionClosed';
+}
+
+interface Connected {
+  readonly serverSiteId: SiteId;
+  readonly watermarks: Watermarks;
+  readonly pusher: Pusher;
+}
+
+export class SyncSession {
+  private socket: SocketLike | undefined;
+  private readonly opened = new Deferred<void>();
+  private readonly closed = new Deferred<void>();
+  private readonly ack = new Deferred<HandshakeAckMessage>();
+  private changesReply: Deferred<ChangesMessage | 'resync'> | undefined;
+  private readonly applyReplies = new Map<string, Deferred<ApplyResultMessage>>();
+  private feed: SnapshotFeed | undefined;
+  private conn: Connected | undefined;
+  private ended = false;
+  private caughtUp = false;
+  private live = false;
+  private fatal: SyncError | undefined;
+  private readonly reported = new WeakSet<Error>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly host: SessionHost) {}
+
+  async run(): Promise<SessionEnd> {
+    this.host.setStatus({ state: 'connecting' });
+    try {
+      await this.open();
+      const conn = await this.handshake();
+      await this.bootstrapIfNeeded(conn);
+      this.live = true;
+      conn.pusher.schedule(0);
+      await this.catchUp(conn);
+      this.caughtUp = true;
+      this.refreshStatus();
+      await this.closed.promise;
+    } catch (err) {
+      if (!(err instanceof ConnectionClosed)) {
+        const error = toSyncError(err);
+        this.report(error);
+        if (error.fatal) this.fatal ??= error;
+      }
+      this.end();
+    } finally {
+      this.unsubscribe?.();
+      this.conn?.pusher.stop();
+    }
+    return { handshaken: this.conn !== undefined, ...(this.fatal ? { fatal: this.fatal } : {}) };
+  }
+
+  /** Ends the connection (disconnect). */
+  close(): void {
+    this.end(1000, 'Client disconnect');
+  }
+
+  private async open(): Promise<void> {
+    const factory = await this.host.socketFactory();
+    if (this.ended) throw new ConnectionClosed();
+    const socket = factory(this.host.target.url);
+    this.socket = socket;
+    socket.onopen = () => this.opened.resolve();
+    socket.onmessage = (ev) => this.onFrame(ev.data);
+    socket.onclose = () => this.end();
+    socket.onerror = () => {}; // a close event always follows
+    await this.opened.promise;
+  }
+
+  private async handshake(): Promise<Connected> {
+    const { db, target, options } = this.host;
+    this.send({
+      type: 'handshake',
+      databaseId: target.databaseId,
+      siteId: db.siteId,
+      ...(target.token !== undefined ? { token: target.token } : {}),
+      protocolVersion: PROTOCOL_VERSION,
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SyncError('HANDSHAKE_TIMEOUT', `No handshake_ack within ${options.handshakeTimeoutMs} ms`)),
+        options.handshakeTimeoutMs,
+      );
+    });
+    let ack: HandshakeAckMessage;
+    try {
+      ack = await Promise.race([this.ack.promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (ack.protocolVersion !== PROTOCOL_VERSION) {
+      throw new SyncError(
+        'PROTOCOL_VERSION_MISMATCH',
+        `Server speaks protocol ${ack.protocolVersion}, this client ${PROTOCOL_VERSION}`,
+        true,
+      );
+    }
+    const watermarks = new Watermarks(db.replica, ack.serverSiteId);
+    const pusher = new Pusher(
+      db,
+      ack.serverSiteId,
+      watermarks,
+      { apply: (sets) => this.apply(sets) },
+      {
+        batchSize: options.batchSize,
+        debounceMs: options.pushDebounceMs,
+        onRejected: (r) => this.host.reportRejected(r),
+        onError: (err) => this.fail(err),
+        onActivity: () => this.refreshStatus(),
+      },
+    );
+    const conn: Connected = { serverSiteId: ack.serverSiteId, watermarks, pusher };
+    this.conn = conn;
+    this.unsubscribe = db.subscribe((change) => {
+      if (change.source !== 'local' || this.ended) return;
+      if (this.live && !this.feed) pusher.schedule();
+      this.refreshStatus();
+    });
+    this.host.handshakeSucceeded(ack.serverSiteId);
+    this.refreshStatus();
+    return conn;
+  }
+
+  /**
+   * §3.6 maybeBootstrap: resume an interrupted snapshot, or take one when this replica has
+   * nothing from this server and nothing from any other site (own writes are pushed first).
+   */
+  private async bootstrapIfNeeded(conn: Connected): Promise<void> {
+    const checkpoint = this.host.db.replica.pendingCheckpoint();
+    if (checkpoint) return this.bootstrap(conn, checkpoint);
+    if (!this.host.options.bootstrapOnEmpty || conn.watermarks.received()) return;
+    const { replica } = this.host.db;
+    const foreign = replica.getChangesSince(replica.siteId, undefined, { batchSize: 1 });
+    if (foreign.length === 0) await this.bootstrap(conn);
+  }
+
+  private async bootstrap(conn: Connected, resume?: SnapshotCheckpoint): Promise<void> {
+    // The snapshot replaces the replica: local writes the server lacks would be wiped, so they
+    // are pushed first. The check and the request share one synchronous step, so no write can
+    // slip between them; writes after it are kept by LocalDatabase.applySnapshot.
+    do await conn.pusher.flush();
+    while (conn.pusher.hasPending());
+    const feed = new SnapshotFeed(this.host.options.snapshotChunkTimeoutMs);
+    this.feed = feed;
+    this.send(resume ? { type: 'resume_snapshot', checkpoint: resume } : { type: 'get_snapshot' });
+    const applying = this.host.db.applySnapshot(feed, {
+      onProgress: (p) => {
+        if (this.feed === feed) this.host.setStatus({ state: 'bootstrapping', progress: p });
+      },
+    });
+    const progress = { tablesProcessed: 0, totalTables: 0, entriesProcessed: 0, totalEntries: 0 };
+    this.host.setStatus({ state: 'bootstrapping', progress });
+    try {
+      await applying;
+    } catch (err) {
+      feed.fail('snapshot apply failed');
+      if (this.ended) throw new ConnectionClosed();
+      // The client closes the socket itself (§3.6); the reconnect resumes from the checkpoint.
+      throw new SyncError('SNAPSHOT_FAILED', `Snapshot transfer failed: ${messageOf(err)}`, false, { cause: err });
+    } finally {
+      this.feed = undefined;
+    }
+    conn.watermarks.setReceived(feed.header!.hlc);
+    this.refreshStatus();
+  }
+
+  /** get_changes from the received watermark, again after every non-empty reply. */
+  private async catchUp(conn: Connected): Promise<void> {
+    while (true) {
+      const since = conn.watermarks.received();
+      const reply = new Deferred<ChangesMessage | 'resync'>();
+      this.changesReply = reply;
+      this.send(since ? { type: 'get_changes', sinceHLC: since } : { type: 'get_changes' });
+      const result = await reply.promise;
+      this.changesReply = undefined;
+      if (result === 'resync') {
+        // The server can no longer delta-sync from our watermark (retention): start over from a snapshot.
+        await this.bootstrap(conn);
+        conn.pusher.schedule(0);
+        continue;
+      }
+      if (result.changeSets.length === 0) return;
+      this.applyIncoming(result.changeSets, true);
+      const max = result.changeSets.reduce(
+        (m, cs) => (compareHLC(cs.hlc, m) > 0 ? cs.hlc : m),
+        result.changeSets[0]!.hlc,
+      );
+      conn.watermarks.setReceived(max);
+    }
+  }
+
+  private applyIncoming(changeSets: readonly ChangeSet[], mustSucceed: boolean): void {
+    try {
+      this.host.db.applyRemote(changeSets);
+    } catch (err) {
+      const error = new SyncError(
+        'APPLY_FAILED',
+        `Could not apply ${changeSets.length} change set(s) from the server: ${messageOf(err)}`,
+        false,
+        { cause: err },
+      );
+      if (mustSucceed) throw error;
+      // A refused broadcast (clock drift, say) is dropped; the next catch-up fetches it again.
+      this.report(error);
+    }
+  }
+
+  private async apply(changeSets: readonly ChangeSet[]): Promise<ApplyResultMessage> {
+    const requestId = this.host.nextRequestId();
+    const reply = new Deferred<ApplyResultMessage>();
+    this.applyReplies.set(requestId, reply);
+    try {
+      this.send({ type: 'apply_changes', requestId, changeSets });
+      return await reply.promise;
+    } finally {
+      this.applyReplies.delete(requestId);
+    }
+  }
+
+  private onFrame(data: unknown): void {
+    if (this.ended) return;
+    let msg: ServerMessage | UnknownServerMessage;
+    try {
+      msg = decodeServerMessage(frameText(data));
+    } catch (err) {
+      this.fail(new SyncError('PROTOCOL_ERROR', `Malformed message from the server: ${messageOf(err)}`));
+      return;
+    }
+    this.dispatch(msg);
+  }
+
+  private dispatch(msg: ServerMessage | UnknownServerMessage): void {
+    switch (msg.type) {
+      case 'handshake_ack':
+        this.ack.resolve(msg);
+        return;
+      case 'changes':
+        this.changesReply?.resolve(msg);
+        return;
+      case 'push_changes':
+        // Dropped while a snapshot streams: the catch-up after it fetches them again.
+        if (this.live && !this.feed) this.applyIncoming(msg.changeSets, false);
+        return;
+      case 'apply_result':
+        if (msg.requestId !== undefined) this.applyReplies.get(String(msg.requestId))?.resolve(msg);
+        return;
+      case 'snapshot_chunk':
+        this.feed?.push(msg.chunk);
+        return;
+      case 'snapshot_complete':
+        this.feed?.end();
+        return;
+      case 'error':
+        this.onServerError(msg);
+        return;
+      case 'request_changes':
+        this.answerRequestChanges(msg.siteId, msg.sinceHLC);
+        return;
+      case 'pong':
+        return;
+      case 'unknown':
+        this.host.reportUnhandled(msg);
+        return;
+    }
+  }
+
+  private onServerError(msg: ErrorMessage): void {
+    const error = new SyncError(msg.code, msg.message, msg.fatal);
+    if (msg.code === 'RESYNC_REQUIRED' && this.changesReply) {
+      this.changesReply.resolve('resync');
+      return;
+    }
+    this.report(error);
+    if (error.fatal) {
+      this.fatal ??= error;
+      this.end();
+      return;
+    }
+    if (msg.code === 'SNAPSHOT_ERROR') this.feed?.fail(msg.message);
+    else if (msg.code === 'GET_CHANGES_ERROR') this.changesReply?.reject(error);
+    // One push is in flight at a time, so an apply error is its answer.
+    else if (msg.code === 'APPLY_CHANGES_ERROR') for (const reply of this.applyReplies.values()) reply.reject(error);
+  }
+
+  /** Peer-relay request (§3.3): our coordinator never sends it; answered as the real client does. */
+  private answerRequestChanges(siteId: SiteId | undefined, since: ChangeSet['hlc'] | undefined): void {
+    if (!this.live || this.feed || !this.conn) return;
+    const sets = this.host.db.replica.getChangesSince(siteId ?? this.conn.serverSiteId, since, {
+      batchSize: this.host.options.batchSize,
+    });
+    if (sets.length > 0) this.send({ type: 'apply_changes', changeSets: sets });
+  }
+
+  private refreshStatus(): void {
+    if (this.ended || !this.conn || this.feed) return;
+    const synced = this.caughtUp && this.conn.pusher.idle;
+    this.host.setStatus({ state: synced ? 'synced' : 'syncing' });
+  }
+
+  private send(msg: ClientMessage): void {
+    const socket = this.socket;
+    if (this.ended || !socket || socket.readyState !== SOCKET_OPEN) throw new ConnectionClosed();
+    socket.send(encodeClientMessage(msg));
+  }
+
+  private report(error: SyncError): void {
+    if (this.reported.has(error) || this.ended) return;
+    this.reported.add(error);
+    this.host.reportError(error);
+  }
+
+  /** Something went wrong mid-session: report it and close, so the client reconnects. */
+  private fail(err: unknown): void {
+    if (err instanceof ConnectionClosed || this.ended) return;
+    const error = toSyncError(err);
+    this.report(error);
+    if (error.fatal) this.fatal ??= error;
+    this.end();
+  }
+
+  /** Idempotent: closes the socket and releases everything that waits on the connection. */
+  private end(code = 1000, reason = ''): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      this.socket?.close(code, reason);
+    } catch {
+      // already closing
+    }
+    const closed = new ConnectionClosed();
+    this.opened.reject(closed);
+    this.ack.reject(closed);
+    this.changesReply?.reject(closed);
+    for (const reply of this.applyReplies.values()) reply.reject(closed);
+    this.feed?.interrupt('connection closed');
+    this.conn?.pusher.stop();
+    this.closed.resolve();
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function toSyncError(err: unknown): SyncError {
+  if (err instanceof SyncError) return err;
+  return new SyncError('CLIENT_ERROR', messageOf(err), false, { cause: err });
+}
