@@ -102,7 +102,11 @@ function batchBound(options: GetChangesOptions | undefined): number {
   return n;
 }
 
-/** The late portion, grouped per transaction, ascending; served whole so it can never livelock. */
+/**
+ * The late portion, grouped per transaction: facts below the watermark that arrived after its
+ * coverage. Served whole (never cut by the batch bound) so a client cannot livelock on it. The
+ * fact at exactly the watermark is left out: the replica presenting W received it with W.
+ */
 function lateGroups(
   engine: Engine,
   covered: number,
@@ -118,7 +122,7 @@ function lateGroups(
     return g;
   };
   const facts = engine.store.scanLate(covered, since, requester).sort((a, b) => compareBytes(a.hlc, b.hlc));
-  for (const m of migs) if (m.seq > covered && compareBytes(m.hlc, since) <= 0) groupOf(m.hlc).addMigration(m);
+  for (const m of migs) if (m.seq > covered && compareBytes(m.hlc, since) < 0) groupOf(m.hlc).addMigration(m);
   for (const f of facts) groupOf(f.hlc).addFact(f);
   return groups;
 }
@@ -188,8 +192,8 @@ export function changesSince(
   const raise = sinceBytes !== undefined && lateCount === 0;
   if (safe && (raise || replyMax)) {
     engine.write(() => {
-      if (replyMax) recordWatermark(engine, requester, replyMax, seqAtRead, 'lower');
-      if (raise) recordWatermark(engine, requester, sinceBytes, seqAtRead, 'raise');
+      if (replyMax) recordWatermark(engine, requester, replyMax, seqAtRead);
+      if (raise) recordWatermark(engine, requester, sinceBytes, seqAtRead);
     });
   }
   return result;

@@ -137,10 +137,10 @@ export class MemoryReplicaStore implements ReplicaStore {
     return out.sort((a, b) => compareBytes(a.hlc, b.hlc));
   }
 
-  scanLate(afterSeq: number, upTo: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[] {
+  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[] {
     const out: StoredFact[] = [];
     for (const f of this.facts()) {
-      if (f.seq <= afterSeq || compareBytes(f.hlc, upTo) > 0) continue;
+      if (f.seq <= afterSeq || compareBytes(f.hlc, below) >= 0) continue;
       if (excludeSite && bytesEqual(siteOf(f.hlc), excludeSite)) continue;
       out.push(f);
     }

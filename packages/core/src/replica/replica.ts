@@ -3,10 +3,19 @@
 import type { HLC } from '../clock/hlc.js';
 import { hlcToBytes } from '../clock/hlc.js';
 import type { SiteId } from '../clock/site-id.js';
-import type { ApplyResult, ChangeSet, SnapshotCheckpoint, SnapshotChunk, SqlValue } from '../wire/types.js';
+import type {
+  ApplyResult,
+  Change,
+  ChangeSet,
+  SchemaMigration,
+  SnapshotCheckpoint,
+  SnapshotChunk,
+  SqlValue,
+} from '../wire/types.js';
 import { applyChangeSets } from './apply-changes.js';
 import { changesSince } from './changes-since.js';
 import { Engine, META } from './engine.js';
+import { holdsFact } from './held-facts.js';
 import { commitLocalTransaction, type LocalTransaction } from './local-commit.js';
 import { pkKeyOf } from './pk-key.js';
 import type {
@@ -88,6 +97,15 @@ export class Replica {
   /** Deletes tombstones older than the horizon (and expired watermark records); returns how many. */
   pruneTombstones(horizonMs: number): number {
     return pruneTombstones(this.engine, horizonMs);
+  }
+
+  /**
+   * True when the stored state already holds `fact` at the same or a newer version (for a column
+   * write, also when the row's tombstone blocks it), so merging it would change nothing. Read-only.
+   */
+  holds(fact: Change | SchemaMigration): boolean {
+    this.engine.assertOpen();
+    return holdsFact(this.engine, fact);
   }
 
   hasTable(schema: string, table: string): boolean {

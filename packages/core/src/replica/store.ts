@@ -133,8 +133,8 @@ export interface ReplicaStore {
    * writing.
    */
   scanAfterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined): Iterable<StoredFact>;
-  /** Cells and tombstones with seq > `afterSeq` and HLC ≤ `upTo`, minus `excludeSite`; any order. */
-  scanLate(afterSeq: number, upTo: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[];
+  /** Cells and tombstones with seq > `afterSeq` and HLC < `below`, minus `excludeSite`; any order. */
+  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[];
 
   rowCells(table: TableRef, pkKey: string): StoredCell[];
   /** Live cells of a table grouped per row, rows in pk-key order. */

@@ -5,14 +5,15 @@
 // only needs the facts with hlc > W plus the "late" ones with hlc ≤ W and seq > c. Forgetting a
 // record is always safe: an unknown watermark counts as c = 0 and costs a fuller catch-up.
 //
-// A reply can be lost on the way, so a record must never depend on delivery:
-// - "raise" (W → m) after serving from W with no late facts: nothing in (c, m] lay at or below W,
-//   so a replica at W covers m whether or not the reply arrived.
-// - "lower" (H → m) for a reply whose max HLC is H: a replica can only present H after receiving
-//   a reply with that max, but the server cannot tell which of several; the smallest m is the
-//   one true for all of them.
-// Lookups match the watermark exactly: a record for a higher W' proves nothing about a replica
-// that never received the reply that carried W'.
+// A reply can be lost on the way, so a record never depends on delivery:
+// - serving from W with no late facts proves a replica at W covers m, delivered or not: W → m;
+// - a reply with max H is a proof for whoever presents H, because a client's watermark is the max
+//   of the last reply it received (and it asks only from its watermark, one request at a time):
+//   H → m. The late part lies strictly below W, so a reply's max never equals the W it answered.
+// Both only ever raise a record. Lookups match the watermark exactly: a record for a higher W'
+// proves nothing about a replica that never received the reply carrying W'. Two live
+// connections sharing one site id, or a client restoring an older watermark, fall outside this
+// model (one connection per site at a time is how the real client works).
 import { compareBytes } from '../clock/bytes.js';
 import { META, type Engine } from './engine.js';
 
@@ -22,19 +23,11 @@ export function coveredSeq(engine: Engine, site: Uint8Array, watermark: Uint8Arr
   return r?.coveredSeq ?? 0;
 }
 
-export type RecordMode = 'raise' | 'lower';
-
 /**
- * Remembers (site, hlc) → covered, merged with an existing record by `mode`, keeping at most `watermarksPerSite` records per site and
+ * Remembers (site, hlc) → covered (never lowering an existing record), keeping at most `watermarksPerSite` records per site and
  * `maxWatermarkSites` sites, least recently used forgotten first. Call inside `engine.write`.
  */
-export function recordWatermark(
-  engine: Engine,
-  site: Uint8Array,
-  hlc: Uint8Array,
-  covered: number,
-  mode: RecordMode,
-): void {
+export function recordWatermark(engine: Engine, site: Uint8Array, hlc: Uint8Array, covered: number): void {
   const { store, settings } = engine;
   const existing = store.listWatermarks(site);
   const same = existing.find((r) => compareBytes(r.hlc, hlc) === 0);
@@ -43,11 +36,7 @@ export function recordWatermark(
   store.putWatermark({
     site,
     hlc,
-    coveredSeq: !same
-      ? covered
-      : mode === 'raise'
-        ? Math.max(covered, same.coveredSeq)
-        : Math.min(covered, same.coveredSeq),
+    coveredSeq: Math.max(covered, same?.coveredSeq ?? 0),
     usedAt: engine.now(),
     useSeq,
   });

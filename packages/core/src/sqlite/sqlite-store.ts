@@ -77,9 +77,9 @@ function prepareStatements(db: Database.Database) {
       .raw(),
     // `+hlc` keeps the planner on the rowid (seq) range instead of the hlc index.
     scanLate: db
-      .prepare<{ seq: number; upTo: Uint8Array; site: Uint8Array }, FactRow>(
-        `${FACT_SELECT.cells} WHERE seq > @seq AND +hlc <= @upTo AND substr(hlc, 11, 16) <> @site
-         UNION ALL ${FACT_SELECT.tombstones} WHERE seq > @seq AND +hlc <= @upTo AND substr(hlc, 11, 16) <> @site`,
+      .prepare<{ seq: number; below: Uint8Array; site: Uint8Array }, FactRow>(
+        `${FACT_SELECT.cells} WHERE seq > @seq AND +hlc < @below AND substr(hlc, 11, 16) <> @site
+         UNION ALL ${FACT_SELECT.tombstones} WHERE seq > @seq AND +hlc < @below AND substr(hlc, 11, 16) <> @site`,
       )
       .raw(),
     rowCells: db.prepare<[number, string], CellRow>(`SELECT ${CELL_COLUMNS} FROM cells WHERE tbl = ? AND pk = ?`).raw(),
@@ -236,10 +236,10 @@ export class SqliteReplicaStore implements ReplicaStore {
     }
   }
 
-  scanLate(afterSeq: number, upTo: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[] {
+  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[] {
     const pks = new PkDecoder();
     return this.s.scanLate
-      .all({ seq: afterSeq, upTo, site: excludeSite ?? NO_BYTES })
+      .all({ seq: afterSeq, below, site: excludeSite ?? NO_BYTES })
       .map((r) => toFact(r, this.tables, pks));
   }
 

@@ -108,6 +108,15 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/** Yields the stream and throws once `limit` chunks went through: an interrupted transfer. */
+export async function* cutAfter<T>(chunks: AsyncIterable<T>, limit: number): AsyncGenerator<T> {
+  let n = 0;
+  for await (const c of chunks) {
+    if (n++ === limit) throw new Error('connection lost');
+    yield c;
+  }
+}
+
 /** Canonical, order-free dump of a replica: cells with values and HLCs, tombstones, migrations. */
 export async function dump(replica: Replica): Promise<string[]> {
   const lines: string[] = [];

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   col,
   collect,
+  cutAfter,
   createTable,
   del,
   dump,
@@ -34,15 +35,6 @@ function seed(r: Replica): void {
     tx(B, T0 + 2, 0, col('tags', ['a'], 'id', 'a'), col('tags', [2n ** 64n], 'id', 'big')),
     tx(B, T0 + 3, 0, del('notes', [4]), del('gone', [1]), del('gone', [2])),
   ]);
-}
-
-/** Yields the stream and throws once `limit` chunks went through: an interrupted transfer. */
-async function* cutAfter(chunks: AsyncIterable<SnapshotChunk>, limit: number): AsyncGenerator<SnapshotChunk> {
-  let n = 0;
-  for await (const c of chunks) {
-    if (n++ === limit) throw new Error('connection lost');
-    yield c;
-  }
 }
 
 describe.each(FACTORIES)('snapshots on the %s store', (_name, make) => {
