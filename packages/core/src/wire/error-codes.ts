@@ -26,6 +26,10 @@ export const ERROR_CODES = {
   MESSAGE_ERROR: { fatal: false, httpStatus: 400 },
   /** Ours: the watermark is older than the retention horizon; re-bootstrap from a snapshot. */
   RESYNC_REQUIRED: { fatal: false, httpStatus: 410 },
+  /** Ours: the server or the database has all the connections it takes; retry with backoff. */
+  TOO_MANY_CONNECTIONS: { fatal: false, close: { code: 1013, reason: 'Try again later' }, httpStatus: 503 },
+  /** Ours: the connection sends faster than its message rate; the message was dropped. */
+  RATE_LIMITED: { fatal: false, httpStatus: 429 },
   // HTTP-only codes (PROTOCOL.md §4)
   INVALID_DATABASE_ID: { fatal: false, httpStatus: 400 },
   INVALID_BODY: { fatal: false, httpStatus: 400 },
