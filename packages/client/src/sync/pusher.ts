@@ -91,23 +91,25 @@ export class Pusher {
       if (!batch) return;
       const result = await this.channel.apply(batch.own);
       if (result.rejected && result.rejected.length > 0) await this.reportRejections(batch.own, result);
-      this.watermarks.setSent(batch.top);
+      this.watermarks.advanceSent(maxHlc(batch.own));
+      this.watermarks.setPushCursor(batch.top);
     }
   }
 
-  /** The next page holding transactions of ours, moving the watermark past pages without any. */
+  /** The next page holding unacknowledged transactions of ours, skipping pages without any. */
   private nextBatch(): Batch | undefined {
     const { replica } = this.db;
     while (true) {
-      const since = this.watermarks.sent();
-      const page = replica.getChangesSince(this.serverSiteId, since, { batchSize: this.options.batchSize });
+      const cursor = this.watermarks.pushCursor();
+      const page = replica.getChangesSince(this.serverSiteId, cursor, { batchSize: this.options.batchSize });
       if (page.length === 0) return undefined;
-      const top = page.reduce((max, cs) => (compareHLC(cs.hlc, max) > 0 ? cs.hlc : max), page[0]!.hlc);
-      const own = page.filter((cs) => bytesEqual(cs.siteId, replica.siteId));
+      const top = maxHlc(page);
+      const sent = this.watermarks.sent();
+      const own = page.filter((cs) => bytesEqual(cs.siteId, replica.siteId) && (!sent || compareHLC(cs.hlc, sent) > 0));
       if (own.length > 0) return { own, top };
-      // Nothing of ours: no need to send it, move on. Each page's position is recorded by the
-      // replica, so the walk always ends (late arrivals are served once).
-      this.watermarks.setSent(top);
+      // Nothing pending here (others' facts, or ours re-inserted by a snapshot): move on. The
+      // replica recorded this page's position, so the walk always ends.
+      this.watermarks.setPushCursor(top);
     }
   }
 
@@ -131,4 +133,8 @@ export class Pusher {
   private report(transaction: ChangeSet, r: { reason: string; code?: string }): void {
     this.options.onRejected({ transaction, reason: r.reason, ...(r.code !== undefined ? { code: r.code } : {}) });
   }
+}
+
+function maxHlc(sets: readonly ChangeSet[]): HLC {
+  return sets.reduce((max, cs) => (compareHLC(cs.hlc, max) > 0 ? cs.hlc : max), sets[0]!.hlc);
 }

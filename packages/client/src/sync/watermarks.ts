@@ -1,9 +1,9 @@
 // The two persisted sync positions against one server, keyed by its site id (a server that changes
 // identity is a different history): `received` is the max ChangeSet HLC of the last `changes`
-// reply, or a snapshot's header HLC; `sent` (the reference's lastSentHLC) is the position of the
-// last local page the server acknowledged. Both live in the replica's own key/value store, so they survive a
+// reply, or a snapshot's header HLC; `sent` (the reference's lastSentHLC) is the highest local
+// transaction the server acknowledged; the push cursor is where the scan for pending ones resumes. Both live in the replica's own key/value store, so they survive a
 // restart together with the data they describe.
-import { decodeHLC, encodeHLC, encodeSiteId, type HLC, type SiteId } from '@syncord/core';
+import { compareHLC, decodeHLC, encodeHLC, encodeSiteId, type HLC, type SiteId } from '@syncord/core';
 
 export interface LocalKeyValue {
   getLocal(key: string): string | undefined;
@@ -13,6 +13,7 @@ export interface LocalKeyValue {
 export class Watermarks {
   private readonly receivedKey: string;
   private readonly sentKey: string;
+  private readonly cursorKey: string;
 
   constructor(
     private readonly store: LocalKeyValue,
@@ -21,6 +22,7 @@ export class Watermarks {
     const server = encodeSiteId(serverSiteId);
     this.receivedKey = `syncord.received.${server}`;
     this.sentKey = `syncord.sent.${server}`;
+    this.cursorKey = `syncord.push-cursor.${server}`;
   }
 
   received(): HLC | undefined {
@@ -40,14 +42,26 @@ export class Watermarks {
     this.store.setLocal(this.receivedKey, encodeHLC(hlc));
   }
 
-  /**
-   * Like the received one, the sent watermark is exactly the max HLC of the last page pushed and
-   * acknowledged (the replica recorded that position for this server). It can move down after a
-   * snapshot re-inserted facts below it; the next push then re-sends a few facts the server
-   * already holds, which it counts as duplicates.
-   */
-  setSent(hlc: HLC): void {
+  /** The highest HLC of a local transaction the server acknowledged: what is above it is pending. */
+  advanceSent(hlc: HLC): HLC {
+    const current = this.sent();
+    if (current && compareHLC(current, hlc) >= 0) return current;
     this.store.setLocal(this.sentKey, encodeHLC(hlc));
+    return hlc;
+  }
+
+  /**
+   * Where the next scan for pending pushes starts: exactly the max HLC of the last page scanned
+   * (the replica recorded that position, so arrivals below it are served once, not forever).
+   * It can be below `sent` after a snapshot re-inserted facts; `sent` keeps those from being
+   * pushed again.
+   */
+  pushCursor(): HLC | undefined {
+    return this.read(this.cursorKey);
+  }
+
+  setPushCursor(hlc: HLC): void {
+    this.store.setLocal(this.cursorKey, encodeHLC(hlc));
   }
 
   private read(key: string): HLC | undefined {
