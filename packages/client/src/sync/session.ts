@@ -126,7 +126,7 @@ export class SyncSession {
     const socket = factory(this.host.target.url);
     this.socket = socket;
     socket.onopen = () => this.opened.resolve();
-    socket.onmessage = (ev) => this.onFrame(ev.data);
+    socket.onmessage = (ev: { data: unknown }) => this.onFrame(ev.data);
     socket.onclose = () => this.end();
     socket.onerror = () => {}; // a close event always follows
     await this.opened.promise;

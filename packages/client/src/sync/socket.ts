@@ -2,15 +2,18 @@
 // Node >= 22), otherwise the `ws` package, imported lazily so the browser entry carries no Node
 // import. Only the part of the WHATWG WebSocket interface that both provide is used.
 
-/** What the client needs from a WebSocket; the browser's and `ws`'s both fit. */
+/**
+ * What the client needs from a WebSocket; the browser's and `ws`'s both fit. The handlers are
+ * only ever assigned (with WHATWG-shaped events), so they are typed loosely enough for both.
+ */
 export interface SocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: unknown;
+  onmessage: unknown;
+  onclose: unknown;
+  onerror: unknown;
 }
 
 export type SocketFactory = (url: string) => SocketLike;
@@ -29,7 +32,7 @@ export async function defaultSocketFactory(): Promise<SocketFactory> {
 
 async function loadWs(): Promise<SocketConstructor> {
   const mod = await import('ws');
-  return mod.WebSocket as unknown as SocketConstructor;
+  return mod.WebSocket;
 }
 
 const decoder = new TextDecoder();

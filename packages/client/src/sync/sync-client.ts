@@ -131,6 +131,7 @@ export class SyncClient {
   /** Resolves the next time the client is synced (now, if it is); rejects on a fatal error. */
   whenSynced(): Promise<void> {
     if (this.current.state === 'synced') return Promise.resolve();
+    if (this.current.state === 'error') return Promise.reject(this.current.error);
     return new Promise<void>((resolve, reject) => {
       const off = this.events.on('status', (s) => {
         if (s.state === 'synced') {
