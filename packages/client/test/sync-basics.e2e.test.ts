@@ -120,10 +120,27 @@ describe('SyncClient against the coordinator', () => {
     const c = h.memoryDb();
     const cc = h.client(c);
     const states: SyncStatus[] = [];
-    cc.on('status', (s) => states.push(s));
+    let wrote = 0;
+    cc.on('status', (s) => {
+      states.push(s);
+      if (s.state !== 'bootstrapping') return;
+      // Writes while the snapshot streams: before its header clears the replica, and after.
+      if (wrote === 0 && s.progress.totalTables === 0) {
+        c.declareTable('notes', NOTES);
+        c.put('notes', { id: 9001, title: 'written before the header' });
+        wrote++;
+      } else if (wrote === 1 && s.progress.tablesProcessed === 1) {
+        c.put('notes', { id: 9002, title: 'written mid-stream' });
+        wrote++;
+      }
+    });
     await cc.connect(coord.url, 'db');
     await within(cc.whenSynced(), 5000, 'C synced');
-    expect(h.opsOf(c)).toEqual(['get_snapshot', 'get_changes@since']);
+    expect(wrote).toBe(2);
+    await waitFor(() => a.get('notes', 9001) !== undefined && a.get('notes', 9002) !== undefined, {
+      what: 'the writes made during the bootstrap to reach A',
+    });
+    expect(h.opsOf(c).filter((op) => op !== 'apply_changes')).toEqual(['get_snapshot', 'get_changes@since']);
     expect(states.map((s) => s.state)).toContain('bootstrapping');
     const last = states.filter((s) => s.state === 'bootstrapping').at(-1);
     expect(last).toMatchObject({ progress: { tablesProcessed: 2, totalTables: 2 } });
