@@ -3,67 +3,22 @@
 // end when the socket closes. Reconnecting is the SyncClient's job; a session never reopens.
 import {
   compareHLC,
-  decodeServerMessage,
-  encodeClientMessage,
   PROTOCOL_VERSION,
-  type ApplyResultMessage,
   type ChangeSet,
-  type ChangesMessage,
-  type ClientMessage,
   type ErrorMessage,
   type HandshakeAckMessage,
+  type HLC,
   type ServerMessage,
   type SiteId,
   type SnapshotCheckpoint,
   type UnknownServerMessage,
 } from '@syncord/core';
-import type { LocalDatabase } from '../database/local-database.js';
-import { Deferred } from '../util/deferred.js';
+import { Channel, ConnectionClosed } from './channel.js';
 import { Pusher } from './pusher.js';
 import { SnapshotFeed } from './snapshot-feed.js';
-import { frameText, SOCKET_OPEN, type SocketFactory, type SocketLike } from './socket.js';
-import { SyncError, type RejectedChange, type SyncStatus } from './status.js';
+import type { SessionEnd, SessionHost } from './session-host.js';
+import { SyncError } from './status.js';
 import { Watermarks } from './watermarks.js';
-
-export interface SessionOptions {
-  readonly batchSize: number;
-  readonly handshakeTimeoutMs: number;
-  readonly snapshotChunkTimeoutMs: number;
-  readonly pushDebounceMs: number;
-  readonly bootstrapOnEmpty: boolean;
-}
-
-export interface SessionTarget {
-  readonly url: string;
-  readonly databaseId: string;
-  readonly token?: string;
-}
-
-/** What a session reports to its SyncClient. */
-export interface SessionHost {
-  readonly db: LocalDatabase;
-  readonly options: SessionOptions;
-  readonly target: SessionTarget;
-  socketFactory(): Promise<SocketFactory>;
-  setStatus(status: SyncStatus): void;
-  handshakeSucceeded(serverSiteId: SiteId): void;
-  reportError(error: SyncError): void;
-  reportRejected(rejected: RejectedChange): void;
-  reportUnhandled(message: UnknownServerMessage): void;
-  nextRequestId(): string;
-}
-
-export interface SessionEnd {
-  /** The handshake completed on this connection. */
-  readonly handshaken: boolean;
-  /** Set when a fatal error ended it: the client must not reconnect. */
-  readonly fatal?: SyncError;
-}
-
-/** The connection ended; whatever waited on it stops quietly. */
-class ConnectionClosed extends Error {
-  override readonly name = 'ConnectionClosed';
-}
 
 interface Connected {
   readonly serverSiteId: SiteId;
@@ -72,15 +27,17 @@ interface Connected {
 }
 
 export class SyncSession {
-  private socket: SocketLike | undefined;
-  private readonly opened = new Deferred<void>();
-  private readonly closed = new Deferred<void>();
-  private readonly ack = new Deferred<HandshakeAckMessage>();
-  private changesReply: Deferred<ChangesMessage | 'resync'> | undefined;
-  private readonly applyReplies = new Map<string, Deferred<ApplyResultMessage>>();
+  private readonly channel = new Channel({
+    onMessage: (msg) => this.dispatch(msg),
+    onMalformed: (err) =>
+      this.fail(new SyncError('PROTOCOL_ERROR', `Malformed message from the server: ${messageOf(err)}`)),
+    onEnd: () => {
+      this.feed?.interrupt('connection closed');
+      this.conn?.pusher.stop();
+    },
+  });
   private feed: SnapshotFeed | undefined;
   private conn: Connected | undefined;
-  private ended = false;
   private caughtUp = false;
   private live = false;
   private fatal: SyncError | undefined;
@@ -92,7 +49,7 @@ export class SyncSession {
   async run(): Promise<SessionEnd> {
     this.host.setStatus({ state: 'connecting' });
     try {
-      await this.open();
+      await this.channel.open(await this.host.socketFactory(), this.host.target.url);
       const conn = await this.handshake();
       await this.bootstrapIfNeeded(conn);
       this.live = true;
@@ -100,14 +57,14 @@ export class SyncSession {
       await this.catchUp(conn);
       this.caughtUp = true;
       this.refreshStatus();
-      await this.closed.promise;
+      await this.channel.closed;
     } catch (err) {
       if (!(err instanceof ConnectionClosed)) {
         const error = toSyncError(err);
         this.report(error);
         if (error.fatal) this.fatal ??= error;
       }
-      this.end();
+      this.channel.end();
     } finally {
       this.unsubscribe?.();
       this.conn?.pusher.stop();
@@ -117,24 +74,12 @@ export class SyncSession {
 
   /** Ends the connection (disconnect). */
   close(): void {
-    this.end(1000, 'Client disconnect');
-  }
-
-  private async open(): Promise<void> {
-    const factory = await this.host.socketFactory();
-    if (this.ended) throw new ConnectionClosed();
-    const socket = factory(this.host.target.url);
-    this.socket = socket;
-    socket.onopen = () => this.opened.resolve();
-    socket.onmessage = (ev: { data: unknown }) => this.onFrame(ev.data);
-    socket.onclose = () => this.end();
-    socket.onerror = () => {}; // a close event always follows
-    await this.opened.promise;
+    this.channel.end(1000, 'Client disconnect');
   }
 
   private async handshake(): Promise<Connected> {
     const { db, target, options } = this.host;
-    this.send({
+    this.channel.send({
       type: 'handshake',
       databaseId: target.databaseId,
       siteId: db.siteId,
@@ -150,7 +95,7 @@ export class SyncSession {
     });
     let ack: HandshakeAckMessage;
     try {
-      ack = await Promise.race([this.ack.promise, timeout]);
+      ack = await Promise.race([this.channel.handshakeAck(), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -166,7 +111,7 @@ export class SyncSession {
       db,
       ack.serverSiteId,
       watermarks,
-      { apply: (sets) => this.apply(sets) },
+      { apply: (sets) => this.channel.apply(this.host.nextRequestId(), sets) },
       {
         batchSize: options.batchSize,
         debounceMs: options.pushDebounceMs,
@@ -178,7 +123,7 @@ export class SyncSession {
     const conn: Connected = { serverSiteId: ack.serverSiteId, watermarks, pusher };
     this.conn = conn;
     this.unsubscribe = db.subscribe((change) => {
-      if (change.source !== 'local' || this.ended) return;
+      if (change.source !== 'local' || this.channel.isEnded) return;
       if (this.live && !this.feed) pusher.schedule();
       this.refreshStatus();
     });
@@ -208,7 +153,7 @@ export class SyncSession {
     while (conn.pusher.hasPending());
     const feed = new SnapshotFeed(this.host.options.snapshotChunkTimeoutMs);
     this.feed = feed;
-    this.send(resume ? { type: 'resume_snapshot', checkpoint: resume } : { type: 'get_snapshot' });
+    this.channel.send(resume ? { type: 'resume_snapshot', checkpoint: resume } : { type: 'get_snapshot' });
     const applying = this.host.db.applySnapshot(feed, {
       onProgress: (p) => {
         if (this.feed === feed) this.host.setStatus({ state: 'bootstrapping', progress: p });
@@ -220,7 +165,7 @@ export class SyncSession {
       await applying;
     } catch (err) {
       feed.fail('snapshot apply failed');
-      if (this.ended) throw new ConnectionClosed();
+      if (this.channel.isEnded) throw new ConnectionClosed();
       // The client closes the socket itself (§3.6); the reconnect resumes from the checkpoint.
       throw new SyncError('SNAPSHOT_FAILED', `Snapshot transfer failed: ${messageOf(err)}`, false, { cause: err });
     } finally {
@@ -233,12 +178,7 @@ export class SyncSession {
   /** get_changes from the received watermark, again after every non-empty reply. */
   private async catchUp(conn: Connected): Promise<void> {
     while (true) {
-      const since = conn.watermarks.received();
-      const reply = new Deferred<ChangesMessage | 'resync'>();
-      this.changesReply = reply;
-      this.send(since ? { type: 'get_changes', sinceHLC: since } : { type: 'get_changes' });
-      const result = await reply.promise;
-      this.changesReply = undefined;
+      const result = await this.channel.requestChanges(conn.watermarks.received());
       if (result === 'resync') {
         // The server can no longer delta-sync from our watermark (retention): start over from a snapshot.
         await this.bootstrap(conn);
@@ -271,44 +211,12 @@ export class SyncSession {
     }
   }
 
-  private async apply(changeSets: readonly ChangeSet[]): Promise<ApplyResultMessage> {
-    const requestId = this.host.nextRequestId();
-    const reply = new Deferred<ApplyResultMessage>();
-    this.applyReplies.set(requestId, reply);
-    try {
-      this.send({ type: 'apply_changes', requestId, changeSets });
-      return await reply.promise;
-    } finally {
-      this.applyReplies.delete(requestId);
-    }
-  }
-
-  private onFrame(data: unknown): void {
-    if (this.ended) return;
-    let msg: ServerMessage | UnknownServerMessage;
-    try {
-      msg = decodeServerMessage(frameText(data));
-    } catch (err) {
-      this.fail(new SyncError('PROTOCOL_ERROR', `Malformed message from the server: ${messageOf(err)}`));
-      return;
-    }
-    this.dispatch(msg);
-  }
-
+  /** Messages that are not replies the channel settles itself. */
   private dispatch(msg: ServerMessage | UnknownServerMessage): void {
     switch (msg.type) {
-      case 'handshake_ack':
-        this.ack.resolve(msg);
-        return;
-      case 'changes':
-        this.changesReply?.resolve(msg);
-        return;
       case 'push_changes':
         // Dropped while a snapshot streams: the catch-up after it fetches them again.
         if (this.live && !this.feed) this.applyIncoming(msg.changeSets, false);
-        return;
-      case 'apply_result':
-        if (msg.requestId !== undefined) this.applyReplies.get(String(msg.requestId))?.resolve(msg);
         return;
       case 'snapshot_chunk':
         this.feed?.push(msg.chunk);
@@ -322,8 +230,6 @@ export class SyncSession {
       case 'request_changes':
         this.answerRequestChanges(msg.siteId, msg.sinceHLC);
         return;
-      case 'pong':
-        return;
       case 'unknown':
         this.host.reportUnhandled(msg);
         return;
@@ -332,75 +238,47 @@ export class SyncSession {
 
   private onServerError(msg: ErrorMessage): void {
     const error = new SyncError(msg.code, msg.message, msg.fatal);
-    if (msg.code === 'RESYNC_REQUIRED' && this.changesReply) {
-      this.changesReply.resolve('resync');
-      return;
-    }
+    if (msg.code === 'RESYNC_REQUIRED' && this.channel.resync()) return;
     this.report(error);
     if (error.fatal) {
       this.fatal ??= error;
-      this.end();
+      this.channel.end();
       return;
     }
     if (msg.code === 'SNAPSHOT_ERROR') this.feed?.fail(msg.message);
-    else if (msg.code === 'GET_CHANGES_ERROR') this.changesReply?.reject(error);
+    else if (msg.code === 'GET_CHANGES_ERROR') this.channel.failChanges(error);
     // One push is in flight at a time, so an apply error is its answer.
-    else if (msg.code === 'APPLY_CHANGES_ERROR') for (const reply of this.applyReplies.values()) reply.reject(error);
+    else if (msg.code === 'APPLY_CHANGES_ERROR') this.channel.failApplies(error);
   }
 
   /** Peer-relay request (§3.3): our coordinator never sends it; answered as the real client does. */
-  private answerRequestChanges(siteId: SiteId | undefined, since: ChangeSet['hlc'] | undefined): void {
+  private answerRequestChanges(siteId: SiteId | undefined, since: HLC | undefined): void {
     if (!this.live || this.feed || !this.conn) return;
     const sets = this.host.db.replica.getChangesSince(siteId ?? this.conn.serverSiteId, since, {
       batchSize: this.host.options.batchSize,
     });
-    if (sets.length > 0) this.send({ type: 'apply_changes', changeSets: sets });
+    if (sets.length > 0) this.channel.send({ type: 'apply_changes', changeSets: sets });
   }
 
   private refreshStatus(): void {
-    if (this.ended || !this.conn || this.feed) return;
+    if (this.channel.isEnded || !this.conn || this.feed) return;
     const synced = this.caughtUp && this.conn.pusher.idle;
     this.host.setStatus({ state: synced ? 'synced' : 'syncing' });
   }
 
-  private send(msg: ClientMessage): void {
-    const socket = this.socket;
-    if (this.ended || !socket || socket.readyState !== SOCKET_OPEN) throw new ConnectionClosed();
-    socket.send(encodeClientMessage(msg));
-  }
-
   private report(error: SyncError): void {
-    if (this.reported.has(error) || this.ended) return;
+    if (this.reported.has(error) || this.channel.isEnded) return;
     this.reported.add(error);
     this.host.reportError(error);
   }
 
   /** Something went wrong mid-session: report it and close, so the client reconnects. */
   private fail(err: unknown): void {
-    if (err instanceof ConnectionClosed || this.ended) return;
+    if (err instanceof ConnectionClosed || this.channel.isEnded) return;
     const error = toSyncError(err);
     this.report(error);
     if (error.fatal) this.fatal ??= error;
-    this.end();
-  }
-
-  /** Idempotent: closes the socket and releases everything that waits on the connection. */
-  private end(code = 1000, reason = ''): void {
-    if (this.ended) return;
-    this.ended = true;
-    try {
-      this.socket?.close(code, reason);
-    } catch {
-      // already closing
-    }
-    const closed = new ConnectionClosed();
-    this.opened.reject(closed);
-    this.ack.reject(closed);
-    this.changesReply?.reject(closed);
-    for (const reply of this.applyReplies.values()) reply.reject(closed);
-    this.feed?.interrupt('connection closed');
-    this.conn?.pusher.stop();
-    this.closed.resolve();
+    this.channel.end();
   }
 }
 

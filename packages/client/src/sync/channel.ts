@@ -1,0 +1,155 @@
+// The socket of one session and the replies awaited on it: open, send encoded messages, decode
+// frames, and close exactly once, at which point everything still waiting is released.
+import {
+  decodeServerMessage,
+  encodeClientMessage,
+  type ApplyResultMessage,
+  type ChangeSet,
+  type ChangesMessage,
+  type ClientMessage,
+  type HandshakeAckMessage,
+  type HLC,
+  type ServerMessage,
+  type UnknownServerMessage,
+} from '@syncord/core';
+import { Deferred } from '../util/deferred.js';
+import { frameText, SOCKET_OPEN, type SocketFactory, type SocketLike } from './socket.js';
+
+/** The connection ended; whatever waited on it stops quietly. */
+export class ConnectionClosed extends Error {
+  override readonly name = 'ConnectionClosed';
+}
+
+/** The reply to get_changes, or the server's refusal to delta-sync from that watermark. */
+export type ChangesReply = ChangesMessage | 'resync';
+
+export interface ChannelHandler {
+  /** Every decoded message that is not a reply the channel settled itself. */
+  onMessage(msg: ServerMessage | UnknownServerMessage): void;
+  onMalformed(err: unknown): void;
+  /** Called once, when the channel ends for whatever reason. */
+  onEnd(): void;
+}
+
+export class Channel {
+  private socket: SocketLike | undefined;
+  private readonly opened = new Deferred<void>();
+  private readonly ended = new Deferred<void>();
+  private readonly ack = new Deferred<HandshakeAckMessage>();
+  private changes: Deferred<ChangesReply> | undefined;
+  private readonly applies = new Map<string, Deferred<ApplyResultMessage>>();
+  private done = false;
+
+  constructor(private readonly handler: ChannelHandler) {}
+
+  get isEnded(): boolean {
+    return this.done;
+  }
+
+  /** Resolves when the channel has ended. */
+  get closed(): Promise<void> {
+    return this.ended.promise;
+  }
+
+  async open(factory: SocketFactory, url: string): Promise<void> {
+    if (this.done) throw new ConnectionClosed();
+    const socket = factory(url);
+    this.socket = socket;
+    socket.onopen = () => this.opened.resolve();
+    socket.onmessage = (ev: { data: unknown }) => this.onFrame(ev.data);
+    socket.onclose = () => this.end();
+    socket.onerror = () => {}; // a close event always follows
+    await this.opened.promise;
+  }
+
+  send(msg: ClientMessage): void {
+    const socket = this.socket;
+    if (this.done || !socket || socket.readyState !== SOCKET_OPEN) throw new ConnectionClosed();
+    socket.send(encodeClientMessage(msg));
+  }
+
+  handshakeAck(): Promise<HandshakeAckMessage> {
+    return this.ack.promise;
+  }
+
+  /** Sends get_changes and waits for its reply; one at a time. */
+  async requestChanges(since: HLC | undefined): Promise<ChangesReply> {
+    const reply = new Deferred<ChangesReply>();
+    this.changes = reply;
+    try {
+      this.send(since ? { type: 'get_changes', sinceHLC: since } : { type: 'get_changes' });
+      return await reply.promise;
+    } finally {
+      this.changes = undefined;
+    }
+  }
+
+  /** Sends apply_changes and waits for the apply_result echoing `requestId`. */
+  async apply(requestId: string, changeSets: readonly ChangeSet[]): Promise<ApplyResultMessage> {
+    const reply = new Deferred<ApplyResultMessage>();
+    this.applies.set(requestId, reply);
+    try {
+      this.send({ type: 'apply_changes', requestId, changeSets });
+      return await reply.promise;
+    } finally {
+      this.applies.delete(requestId);
+    }
+  }
+
+  /** The server refused the pending get_changes with RESYNC_REQUIRED; false if none was pending. */
+  resync(): boolean {
+    if (!this.changes) return false;
+    this.changes.resolve('resync');
+    return true;
+  }
+
+  failChanges(err: Error): void {
+    this.changes?.reject(err);
+  }
+
+  failApplies(err: Error): void {
+    for (const reply of this.applies.values()) reply.reject(err);
+  }
+
+  /** Idempotent: closes the socket and releases everything that waits on the connection. */
+  end(code = 1000, reason = ''): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      this.socket?.close(code, reason);
+    } catch {
+      // already closing
+    }
+    const closed = new ConnectionClosed();
+    this.opened.reject(closed);
+    this.ack.reject(closed);
+    this.changes?.reject(closed);
+    this.failApplies(closed);
+    this.handler.onEnd();
+    this.ended.resolve();
+  }
+
+  private onFrame(data: unknown): void {
+    if (this.done) return;
+    let msg: ServerMessage | UnknownServerMessage;
+    try {
+      msg = decodeServerMessage(frameText(data));
+    } catch (err) {
+      this.handler.onMalformed(err);
+      return;
+    }
+    switch (msg.type) {
+      case 'handshake_ack':
+        this.ack.resolve(msg);
+        return;
+      case 'changes':
+        this.changes?.resolve(msg);
+        return;
+      case 'apply_result':
+        if (msg.requestId !== undefined) this.applies.get(String(msg.requestId))?.resolve(msg);
+        return;
+      default:
+        this.handler.onMessage(msg);
+    }
+  }
+}

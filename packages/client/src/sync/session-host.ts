@@ -1,0 +1,40 @@
+// What a SyncSession needs from its SyncClient, and what it hands back when it ends.
+import type { SiteId, UnknownServerMessage } from '@syncord/core';
+import type { LocalDatabase } from '../database/local-database.js';
+import type { SocketFactory } from './socket.js';
+import type { RejectedChange, SyncError, SyncStatus } from './status.js';
+
+export interface SessionOptions {
+  readonly batchSize: number;
+  readonly handshakeTimeoutMs: number;
+  readonly snapshotChunkTimeoutMs: number;
+  readonly pushDebounceMs: number;
+  readonly bootstrapOnEmpty: boolean;
+}
+
+export interface SessionTarget {
+  readonly url: string;
+  readonly databaseId: string;
+  readonly token?: string;
+}
+
+/** What a session reports to its SyncClient. */
+export interface SessionHost {
+  readonly db: LocalDatabase;
+  readonly options: SessionOptions;
+  readonly target: SessionTarget;
+  socketFactory(): Promise<SocketFactory>;
+  setStatus(status: SyncStatus): void;
+  handshakeSucceeded(serverSiteId: SiteId): void;
+  reportError(error: SyncError): void;
+  reportRejected(rejected: RejectedChange): void;
+  reportUnhandled(message: UnknownServerMessage): void;
+  nextRequestId(): string;
+}
+
+export interface SessionEnd {
+  /** The handshake completed on this connection. */
+  readonly handshaken: boolean;
+  /** Set when a fatal error ended it: the client must not reconnect. */
+  readonly fatal?: SyncError;
+}
