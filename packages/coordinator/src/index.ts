@@ -7,7 +7,8 @@ export {
   buildApp,
   normalizeBasePath,
   SHUTDOWN_CLOSE,
-  DEFAULT_SENDER_OPTIONS,
+  HANDSHAKE_TIMEOUT_CLOSE,
+  RATE_EXCEEDED_CLOSE,
   TOO_FAR_BEHIND,
 } from './transport/index.js';
 export type { AppOptions, SocketSenderOptions } from './transport/index.js';

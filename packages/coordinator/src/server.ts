@@ -8,7 +8,7 @@ import { createLogger } from './logging/index.js';
 import type { CoordinatorMetrics } from './metrics/index.js';
 import { CoordinatorService, type CoordinatorHooks, type Fanout } from './service/index.js';
 import type { OpenReplica, StoreManagerHooks } from './stores/index.js';
-import { buildApp, SHUTDOWN_CLOSE, type SocketSenderOptions } from './transport/index.js';
+import { buildApp, SHUTDOWN_CLOSE } from './transport/index.js';
 
 export interface CoordinatorServerOptions {
   readonly config: CoordinatorConfig;
@@ -23,7 +23,6 @@ export interface CoordinatorServerOptions {
   readonly openReplica?: OpenReplica;
   /** How long stop() lets open HTTP responses (e.g. snapshot streams) finish before cutting them. */
   readonly shutdownGraceMs?: number;
-  readonly sender?: SocketSenderOptions;
 }
 
 export interface ServerAddress {
@@ -84,12 +83,7 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
     async start() {
       if (stopping) throw new Error('Server is stopped');
       if (listening) return listening;
-      app ??= await buildApp({
-        service,
-        logger,
-        isReady: () => ready,
-        ...(options.sender ? { sender: options.sender } : {}),
-      });
+      app ??= await buildApp({ service, logger, isReady: () => ready });
       await app.listen({ host: options.config.host, port: options.config.port });
       const bound = app.server.address() as AddressInfo;
       listening = { host: bound.address, port: bound.port };

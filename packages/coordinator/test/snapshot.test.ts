@@ -82,7 +82,7 @@ async function wsSnapshot(c: TestClient, message: unknown): Promise<SnapshotChun
 beforeAll(async () => {
   srv = await startTestServer({
     openReplica: openWithFaults,
-    sender: { highWaterBytes: 2048, maxBufferedBytes: 64 << 20 },
+    config: { limits: { sendHighWaterBytes: 2048 } },
   });
 });
 afterAll(async () => {

@@ -6,6 +6,6 @@ export { CONFIG_FILE_OPTION, CONFIG_OPTIONS, MAX_TIMER_MS, defaultOf, flagsOf, f
 export type { ConfigOption } from './options.js';
 export { configTableMarkdown } from './config-table.js';
 export type { CliOptions, Environment } from './text-sources.js';
-export { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS } from './types.js';
-export type { AuthMode, CoordinatorConfig, LogLevel, PartialConfig } from './types.js';
+export { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS, ORIGIN_CHECKS } from './types.js';
+export type { AuthMode, CoordinatorConfig, LogLevel, OriginCheck, PartialConfig } from './types.js';
 export { validateConfig } from './validate-config.js';

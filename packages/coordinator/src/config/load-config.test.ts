@@ -46,6 +46,8 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   'sync.batchSize': ['250', 250],
   'sync.allowResurrection': ['TRUE', true],
   'sync.maintenanceIntervalMs': ['60000', 60_000],
+  'sync.originCheck': ['strict', 'strict'],
+  'sync.pingIntervalMs': ['5000', 5000],
   'stores.maxOpenStores': ['7', 7],
   'stores.idleCloseMs': ['1000', 1000],
   'stores.cleanupIntervalMs': ['500', 500],
@@ -54,6 +56,14 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   'limits.maxBodyBytes': ['2048', 2048],
   'limits.maxChangeSetsPerApply': ['10', 10],
   'limits.maxChangesPerApply': ['20', 20],
+  'limits.maxConnections': ['500', 500],
+  'limits.maxConnectionsPerDatabase': ['50', 50],
+  'limits.maxConcurrentSnapshots': ['4', 4],
+  'limits.handshakeTimeoutMs': ['2000', 2000],
+  'limits.messageRatePerSecond': ['10', 10],
+  'limits.messageBurst': ['30', 30],
+  'limits.sendHighWaterBytes': ['65536', 65_536],
+  'limits.maxBufferedBytes': ['4194304', 4_194_304],
   'logging.level': ['debug', 'debug'],
 };
 

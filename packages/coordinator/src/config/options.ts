@@ -1,6 +1,6 @@
 import type { ConfigKey } from './config-keys.js';
 import { getAt } from './config-keys.js';
-import { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS } from './types.js';
+import { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS, ORIGIN_CHECKS } from './types.js';
 import type { ValueKind } from './value-kinds.js';
 import { boolean, integer, oneOf, origins, text, tokens, urlPath } from './value-kinds.js';
 
@@ -138,6 +138,24 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
       'How often tombstones past the retention horizon are pruned in open databases (each is also pruned as it opens).',
   },
   {
+    key: 'sync.originCheck',
+    env: 'SYNC_ORIGIN_CHECK',
+    flag: 'origin-check',
+    arg: '<mode>',
+    kind: oneOf(ORIGIN_CHECKS),
+    description:
+      "strict: a change set with facts stamped by another site than the client's is refused (ORIGIN_MISMATCH) unless the server already holds them; any: no check; auto: strict unless auth.mode is none.",
+  },
+  {
+    key: 'sync.pingIntervalMs',
+    env: 'SYNC_PING_INTERVAL_MS',
+    flag: 'ping-interval-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description: 'WebSocket ping interval; a socket that has not answered by the next ping is terminated.',
+  },
+  {
     key: 'stores.maxOpenStores',
     env: 'SYNC_MAX_OPEN_STORES',
     flag: 'max-open-stores',
@@ -204,6 +222,76 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     arg: '<n>',
     kind: positive,
     description: 'Data changes, summed over its change sets, in one apply.',
+  },
+  {
+    key: 'limits.maxConnections',
+    env: 'SYNC_MAX_CONNECTIONS',
+    flag: 'max-connections',
+    arg: '<n>',
+    kind: positive,
+    description: 'Open WebSocket connections at most; one more gets TOO_MANY_CONNECTIONS and close 1013.',
+  },
+  {
+    key: 'limits.maxConnectionsPerDatabase',
+    env: 'SYNC_MAX_CONNECTIONS_PER_DATABASE',
+    flag: 'max-connections-per-database',
+    arg: '<n>',
+    kind: positive,
+    description:
+      'WebSocket sessions on one database at most; one more handshake gets TOO_MANY_CONNECTIONS and close 1013.',
+  },
+  {
+    key: 'limits.maxConcurrentSnapshots',
+    env: 'SYNC_MAX_CONCURRENT_SNAPSHOTS',
+    flag: 'max-concurrent-snapshots',
+    arg: '<n>',
+    kind: positive,
+    description: 'Snapshot streams at once (WebSocket and HTTP); one more gets SNAPSHOT_ERROR (HTTP 503).',
+  },
+  {
+    key: 'limits.handshakeTimeoutMs',
+    env: 'SYNC_HANDSHAKE_TIMEOUT_MS',
+    flag: 'handshake-timeout-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description: 'A WebSocket without a successful handshake by then is closed with 4008.',
+  },
+  {
+    key: 'limits.messageRatePerSecond',
+    env: 'SYNC_MESSAGE_RATE_PER_SECOND',
+    flag: 'message-rate-per-second',
+    arg: '<n>',
+    kind: positive,
+    description:
+      'Sustained WebSocket messages per second per connection; a message over it is dropped with RATE_LIMITED.',
+  },
+  {
+    key: 'limits.messageBurst',
+    env: 'SYNC_MESSAGE_BURST',
+    flag: 'message-burst',
+    arg: '<n>',
+    kind: positive,
+    description: 'Messages a connection may send at once; one that goes this many over is closed with 1008.',
+  },
+  {
+    key: 'limits.sendHighWaterBytes',
+    env: 'SYNC_SEND_HIGH_WATER_BYTES',
+    flag: 'send-high-water-bytes',
+    arg: '<bytes>',
+    kind: bytes,
+    unit: 'bytes',
+    description: 'WebSocket send buffer above which a snapshot stream waits for the client to read.',
+  },
+  {
+    key: 'limits.maxBufferedBytes',
+    env: 'SYNC_MAX_BUFFERED_BYTES',
+    flag: 'max-buffered-bytes',
+    arg: '<bytes>',
+    kind: bytes,
+    unit: 'bytes',
+    description:
+      'WebSocket send buffer past which a client too slow to read is closed with 1013 (it catches up on reconnect).',
   },
   {
     key: 'logging.level',

@@ -5,6 +5,9 @@ export const AUTH_MODES = ['none', 'token-whitelist', 'custom'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `auto` is `strict` whenever `auth.mode` is not `none` (claimed site ids are then proven), else `any`. */
+export const ORIGIN_CHECKS = ['auto', 'any', 'strict'] as const;
+export type OriginCheck = (typeof ORIGIN_CHECKS)[number];
 
 export interface CoordinatorConfig {
   host: string;
@@ -25,6 +28,13 @@ export interface CoordinatorConfig {
     allowResurrection: boolean;
     /** How often open databases are pruned (each is also pruned as it opens). */
     maintenanceIntervalMs: number;
+    /**
+     * Whether a client may push facts stamped with another site's id that the server does not
+     * already hold (`strict` refuses them; re-pushes of held facts stay legal).
+     */
+    originCheck: OriginCheck;
+    /** WebSocket ping interval; a socket whose pong has not come back by the next ping is dropped. */
+    pingIntervalMs: number;
   };
   stores: {
     /** Open databases at most; the least recently used unreferenced one is closed first. */
@@ -45,6 +55,22 @@ export interface CoordinatorConfig {
     maxChangeSetsPerApply: number;
     /** Data changes (summed over change sets) in one apply. */
     maxChangesPerApply: number;
+    /** Open WebSocket connections, handshaken or not. */
+    maxConnections: number;
+    /** WebSocket sessions on one database. */
+    maxConnectionsPerDatabase: number;
+    /** Snapshot streams in progress at once, WebSocket and HTTP together. */
+    maxConcurrentSnapshots: number;
+    /** A WebSocket without a successful handshake by then is closed (4008). */
+    handshakeTimeoutMs: number;
+    /** Sustained WebSocket messages per second per connection (token bucket refill). */
+    messageRatePerSecond: number;
+    /** Messages a connection may send at once above the rate; this far in debt it is closed. */
+    messageBurst: number;
+    /** Send-buffer bytes above which a snapshot stream waits for the socket to drain. */
+    sendHighWaterBytes: number;
+    /** Send-buffer bytes past which a lagging WebSocket is closed (1013) instead of buffering more. */
+    maxBufferedBytes: number;
   };
   logging: { level: LogLevel };
 }
@@ -61,6 +87,8 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     batchSize: 1000,
     allowResurrection: false,
     maintenanceIntervalMs: 3600 * 1000,
+    originCheck: 'auto',
+    pingIntervalMs: 30 * 1000,
   },
   stores: { maxOpenStores: 100, idleCloseMs: 5 * 60 * 1000, cleanupIntervalMs: 30 * 1000 },
   limits: {
@@ -69,6 +97,14 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     maxBodyBytes: 16 * 1024 * 1024,
     maxChangeSetsPerApply: 10_000,
     maxChangesPerApply: 100_000,
+    maxConnections: 10_000,
+    maxConnectionsPerDatabase: 1000,
+    maxConcurrentSnapshots: 32,
+    handshakeTimeoutMs: 10 * 1000,
+    messageRatePerSecond: 100,
+    messageBurst: 200,
+    sendHighWaterBytes: 1024 * 1024,
+    maxBufferedBytes: 16 * 1024 * 1024,
   },
   logging: { level: 'info' },
 };

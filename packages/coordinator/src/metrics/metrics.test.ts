@@ -26,6 +26,12 @@ const NAMES: Record<string, string> = {
   sync_database_sessions: 'gauge',
   sync_errors_total: 'counter',
   sync_limit_rejections_total: 'counter',
+  sync_websocket_ping_timeouts_total: 'counter',
+  sync_websocket_send_buffer_peak_bytes: 'gauge',
+  sync_snapshot_streams_active: 'gauge',
+  sync_origin_rejections_total: 'counter',
+  sync_snapshot_resume_refusals_total: 'counter',
+  sync_tombstones_pruned_total: 'counter',
 };
 
 describe('createMetrics', () => {

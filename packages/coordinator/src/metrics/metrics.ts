@@ -29,6 +29,12 @@ export interface CoordinatorMetrics {
   readonly databaseSessions: DatabaseSessionGauge;
   readonly errorsTotal: Counter<'code'>;
   readonly limitRejectionsTotal: Counter<'limit'>;
+  readonly pingTimeoutsTotal: Counter;
+  readonly sendBufferPeakBytes: Gauge;
+  readonly snapshotStreamsActive: Gauge;
+  readonly originRejectionsTotal: Counter;
+  readonly resumeRefusalsTotal: Counter<'reason'>;
+  readonly tombstonesPrunedTotal: Counter;
 }
 
 export interface MetricsOptions {
@@ -89,5 +95,21 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     databaseSessions: new DatabaseSessionGauge(registry, options.maxDatabaseSeries),
     errorsTotal: counter('sync_errors_total', 'Protocol errors sent, by code', ['code']),
     limitRejectionsTotal: counter('sync_limit_rejections_total', 'Requests refused by a configured limit', ['limit']),
+    pingTimeoutsTotal: counter('sync_websocket_ping_timeouts_total', 'WebSockets terminated for a missed pong'),
+    sendBufferPeakBytes: gauge(
+      'sync_websocket_send_buffer_peak_bytes',
+      'Largest send buffer any WebSocket reached since start, in bytes',
+    ),
+    snapshotStreamsActive: gauge('sync_snapshot_streams_active', 'Snapshot streams in progress'),
+    originRejectionsTotal: counter(
+      'sync_origin_rejections_total',
+      'ChangeSets refused because they carry facts of another site the server does not hold',
+    ),
+    resumeRefusalsTotal: counter(
+      'sync_snapshot_resume_refusals_total',
+      'Resume checkpoints refused (a fresh full snapshot was sent), by reason',
+      ['reason'],
+    ),
+    tombstonesPrunedTotal: counter('sync_tombstones_pruned_total', 'Tombstones pruned past the retention horizon'),
   };
 }

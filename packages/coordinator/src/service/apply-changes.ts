@@ -1,13 +1,14 @@
-// An apply as the coordinator wraps it (PROTOCOL.md §6.4): limits, authorize, approve, apply,
-// after-hook, broadcast, result. The merge itself is one synchronous engine call, so two applies
+// An apply as the coordinator wraps it (PROTOCOL.md §6.4): limits, authorize, approve, origin
+// check, apply, after-hook, broadcast, result. The merge itself is one synchronous engine call, so two applies
 // to one database can never interleave their compare and write (DESIGN item 0).
 import { ClockDriftError, encodeServerMessage, type ApplyResult, type ChangeSet } from '@syncord/core';
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
 import { asProtocolError, describeError, LimitExceededError } from './errors.js';
 import { callHook } from './hook-call.js';
+import { checkOrigins } from './origin-check.js';
 import { replicaOf, type Session } from './session.js';
-import type { ApplyOutcome, ApprovalDecision, WireRejection } from './types.js';
+import type { ApplyOutcome, ApprovalDecision, RejectedChangeSet, WireRejection } from './types.js';
 
 const CODE = 'APPLY_CHANGES_ERROR';
 
@@ -89,18 +90,27 @@ export async function applyChanges(
   const stopTimer = ctx.metrics.applyChangesDuration.startTimer();
   checkLimits(ctx, changeSets);
   await authorize(ctx, session, { type: 'apply_changes', changeCount: changeSets.length }, CODE);
-  const { approved, rejected } = await approve(ctx, session, changeSets);
+  const decision = await approve(ctx, session, changeSets);
+  const replica = replicaOf(session);
+  const rejected: RejectedChangeSet[] = [...decision.rejected];
+  let approved = decision.approved;
 
   let result: ApplyResult;
-  if (approved.length === 0) {
-    result = { applied: 0, skipped: 0, conflicts: 0, transactions: 0 };
-  } else {
-    try {
-      result = replicaOf(session).applyChanges(approved);
-    } catch (err) {
-      const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
-      throw asProtocolError(err, CODE, prefix);
+  try {
+    // From the origin check to the merge nothing awaits, so its verdict still holds when merged.
+    if (ctx.strictOrigins && approved.length > 0) {
+      const verdict = checkOrigins(replica, session.identity.siteId, approved);
+      approved = verdict.allowed;
+      rejected.push(...verdict.refused);
+      if (verdict.refused.length > 0) ctx.metrics.originRejectionsTotal.inc(verdict.refused.length);
     }
+    result =
+      approved.length === 0
+        ? { applied: 0, skipped: 0, conflicts: 0, transactions: 0 }
+        : replica.applyChanges(approved);
+  } catch (err) {
+    const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
+    throw asProtocolError(err, CODE, prefix);
   }
   ctx.metrics.changesAppliedTotal.inc(result.applied);
   if (rejected.length > 0) ctx.metrics.changesRejectedTotal.inc(rejected.length);

@@ -16,7 +16,7 @@ import {
 import { InvalidDatabaseIdError, type StoreContext, type StoreHandle } from '../stores/index.js';
 import { authenticate } from './authenticate.js';
 import type { ServiceContext } from './context.js';
-import { ConnectionClosedError, describeError } from './errors.js';
+import { ConnectionClosedError, describeError, LimitExceededError } from './errors.js';
 import { callHook } from './hook-call.js';
 import type { Session } from './session.js';
 import type { ApplyOutcome, ClientIdentity } from './types.js';
@@ -59,6 +59,8 @@ export class SyncConnection {
   private state: State = 'new';
   private current?: Session;
   private unsubscribe?: () => void;
+  /** This connection's place under limits.maxConnectionsPerDatabase, from reservation to teardown. */
+  private releaseSlot?: () => void;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -89,6 +91,7 @@ export class SyncConnection {
       return await this.establish(fields);
     } catch (err) {
       if (this.state === 'handshaking') this.state = 'new';
+      this.dropSlot();
       if (err instanceof ProtocolError || err instanceof ConnectionClosedError) throw err;
       throw authFailed(describeError(err), err);
     }
@@ -108,6 +111,7 @@ export class SyncConnection {
         ctx.metrics.limitRejectionsTotal.inc({ limit: err.limit });
       throw authFailed(describeError(err), err);
     }
+    this.takeSlot(databaseId);
     await this.approveConnect(identity, databaseId);
     this.throwIfClosed();
     let store: StoreHandle;
@@ -142,6 +146,27 @@ export class SyncConnection {
       databaseId,
       protocolVersion: PROTOCOL_VERSION,
     };
+  }
+
+  /** Reserved before the hook and the store open, so a full database costs neither. */
+  private takeSlot(databaseId: string): void {
+    const { ctx } = this.host;
+    const release = ctx.sessionSlots.tryTake(databaseId);
+    if (!release) {
+      ctx.metrics.limitRejectionsTotal.inc({ limit: 'maxConnectionsPerDatabase' });
+      throw new LimitExceededError(
+        'TOO_MANY_CONNECTIONS',
+        'maxConnectionsPerDatabase',
+        `Database ${databaseId} has all the connections it takes (maxConnectionsPerDatabase ${ctx.sessionSlots.limit}); try again later`,
+        503,
+      );
+    }
+    this.releaseSlot = release;
+  }
+
+  private dropSlot(): void {
+    this.releaseSlot?.();
+    this.releaseSlot = undefined;
   }
 
   private async authenticate(databaseId: string, fields: HandshakeFields): Promise<ClientIdentity> {
@@ -219,6 +244,7 @@ export class SyncConnection {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.dropSlot();
     const session = this.current;
     this.current = undefined;
     if (session) {

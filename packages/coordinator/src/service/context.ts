@@ -5,6 +5,7 @@ import type { CoordinatorMetrics } from '../metrics/index.js';
 import type { StoreManager } from '../stores/index.js';
 import type { AuthSettings } from './authenticate.js';
 import type { Fanout } from './fanout.js';
+import type { Slots } from './slots.js';
 import type { CoordinatorHooks } from './types.js';
 
 export interface ServiceContext {
@@ -16,4 +17,10 @@ export interface ServiceContext {
   readonly log: Logger;
   readonly hookTimeoutMs: number;
   readonly auth: AuthSettings;
+  /** Origin checks on (sync.originCheck resolved against auth.mode). */
+  readonly strictOrigins: boolean;
+  /** WebSocket sessions per database (limits.maxConnectionsPerDatabase). */
+  readonly sessionSlots: Slots;
+  /** Snapshot streams in progress, server-wide (limits.maxConcurrentSnapshots). */
+  readonly snapshotSlots: Slots;
 }

@@ -19,9 +19,12 @@ import { SyncConnection, type ConnectionHost, type ConnectionSink } from './conn
 import type { ServiceContext } from './context.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
 import { getChanges } from './get-changes.js';
+import { LimitExceededError } from './errors.js';
 import { Maintenance, pruneReplica } from './maintenance.js';
+import { originCheckIsStrict } from './origin-check.js';
 import { openRequestSession, type RequestAuth, type RequestSession } from './request-session.js';
 import type { Session } from './session.js';
+import { Slots } from './slots.js';
 import { snapshotStream } from './snapshot-stream.js';
 import type { ApplyOutcome, CoordinatorHooks } from './types.js';
 
@@ -82,7 +85,10 @@ export class CoordinatorService implements ConnectionHost {
       onOpenCountChange: (n) => this.metrics.openStores.set(n),
       openReplica: async (file, databaseId) => {
         const replica = await open(file, databaseId);
-        pruneReplica(replica, databaseId, config.sync.retentionHorizonMs, this.log);
+        // The start pass of housekeeping: a database is pruned before it serves anyone.
+        this.metrics.tombstonesPrunedTotal.inc(
+          pruneReplica(replica, databaseId, config.sync.retentionHorizonMs, this.log),
+        );
         return replica;
       },
     });
@@ -97,8 +103,13 @@ export class CoordinatorService implements ConnectionHost {
       log: this.log,
       hookTimeoutMs,
       auth: { mode: config.auth.mode, whitelist: new TokenWhitelist(config.auth.tokens), hooks, hookTimeoutMs },
+      strictOrigins: originCheckIsStrict(config),
+      sessionSlots: new Slots(config.limits.maxConnectionsPerDatabase),
+      snapshotSlots: new Slots(config.limits.maxConcurrentSnapshots),
     };
-    this.maintenance = new Maintenance(this.stores, config.sync.retentionHorizonMs, this.log);
+    this.maintenance = new Maintenance(this.stores, config.sync.retentionHorizonMs, this.log, (n) =>
+      this.metrics.tombstonesPrunedTotal.inc(n),
+    );
     this.maintenance.start(config.sync.maintenanceIntervalMs);
   }
 
@@ -107,8 +118,21 @@ export class CoordinatorService implements ConnectionHost {
     return !this.shuttingDown;
   }
 
-  /** A new WebSocket-style connection; the transport calls `close()` on it when the socket ends. */
+  /**
+   * A new WebSocket-style connection; the transport calls `close()` on it when the socket ends.
+   * Throws TOO_MANY_CONNECTIONS (a LimitExceededError) when `limits.maxConnections` are open.
+   */
   connect(sink: ConnectionSink, transport: { request?: unknown; socket?: unknown } = {}): SyncConnection {
+    const { maxConnections } = this.config.limits;
+    if (this.connections.size >= maxConnections) {
+      this.metrics.limitRejectionsTotal.inc({ limit: 'maxConnections' });
+      throw new LimitExceededError(
+        'TOO_MANY_CONNECTIONS',
+        'maxConnections',
+        `The server has all the connections it takes (maxConnections ${maxConnections}); try again later`,
+        503,
+      );
+    }
     const connection = new SyncConnection(this, sink, transport);
     this.connections.add(connection);
     this.metrics.wsConnectionsTotal.inc();

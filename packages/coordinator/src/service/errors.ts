@@ -2,12 +2,16 @@
 // handler keeps its own code (the reference turned many into a generic one).
 import { ProtocolError, type ErrorCode } from '@syncord/core';
 
-/** A configured limit was exceeded; HTTP answers 413, WebSocket the operation's code. */
+/**
+ * A configured limit was exceeded; WebSocket answers the operation's code, HTTP `httpStatus`
+ * (413 for a request too large, 503 for a server too busy right now).
+ */
 export class LimitExceededError extends ProtocolError {
   constructor(
     code: ErrorCode,
     readonly limit: string,
     message: string,
+    readonly httpStatus = 413,
   ) {
     super(code, message);
   }

@@ -10,6 +10,9 @@ export { TokenWhitelist, AuthenticationError } from './authenticate.js';
 export { HookTimeoutError } from './hook-call.js';
 export { LimitExceededError, ConnectionClosedError } from './errors.js';
 export { resumeProblem } from './snapshot-stream.js';
+export type { ResumeProblem, ResumeRefusal } from './snapshot-stream.js';
+export { ORIGIN_MISMATCH, checkOrigins, originCheckIsStrict } from './origin-check.js';
+export type { OriginVerdict } from './origin-check.js';
 export type {
   ClientIdentity,
   AuthContext,

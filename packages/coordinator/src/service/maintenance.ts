@@ -1,6 +1,7 @@
-// Housekeeping (PROTOCOL.md §6.9): tombstones past the retention horizon are pruned in every open
-// database on a timer, and in each database as it opens, so a store that stayed closed for a long
-// time is pruned before it serves anyone. Each database fails independently.
+// Housekeeping (PROTOCOL.md §6.9): tombstones (and expired watermark records) past the retention
+// horizon are pruned in every open database on a timer, and in each database as it opens — the
+// pass at start, since nothing is open before — so a store that stayed closed for a long time is
+// pruned before it serves anyone. Each database fails independently.
 import type { Replica } from '@syncord/core';
 import type { Logger } from 'pino';
 import type { StoreManager } from '../stores/index.js';
@@ -23,6 +24,7 @@ export class Maintenance {
     private readonly stores: StoreManager,
     private readonly horizonMs: number,
     private readonly log: Logger,
+    private readonly onPruned: (count: number) => void = () => {},
   ) {}
 
   start(intervalMs: number): void {
@@ -42,6 +44,7 @@ export class Maintenance {
     this.stores.forEachOpen((databaseId, replica) => {
       pruned += pruneReplica(replica, databaseId, this.horizonMs, this.log);
     });
+    this.onPruned(pruned);
     return pruned;
   }
 }

@@ -6,8 +6,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from 'pino';
 import type { CoordinatorService } from '../service/index.js';
 import { envelopeError } from './error-mapping.js';
+import { Heartbeat } from './heartbeat.js';
 import { registerHealthRoutes, registerStatusRoutes } from './ops-routes.js';
-import { DEFAULT_SENDER_OPTIONS, type SocketSenderOptions } from './socket-sender.js';
+import type { SocketSenderOptions } from './socket-sender.js';
 import { registerSyncRoutes } from './sync-routes.js';
 import { handleWebSocket } from './ws-handler.js';
 
@@ -16,7 +17,25 @@ export interface AppOptions {
   readonly logger: Logger;
   /** True while the server should receive traffic (readyz). */
   readonly isReady: () => boolean;
-  readonly sender?: SocketSenderOptions;
+}
+
+/** Send-buffer bounds from the config, reporting the peak buffer and slow-consumer closes. */
+function senderOptions(service: CoordinatorService, logger: Logger): SocketSenderOptions {
+  const { config, metrics } = service;
+  let peak = 0;
+  return {
+    highWaterBytes: config.limits.sendHighWaterBytes,
+    maxBufferedBytes: config.limits.maxBufferedBytes,
+    onBuffered: (bytes) => {
+      if (bytes <= peak) return;
+      peak = bytes;
+      metrics.sendBufferPeakBytes.set(bytes);
+    },
+    onTooFarBehind: (bytes) => {
+      metrics.limitRejectionsTotal.inc({ limit: 'maxBufferedBytes' });
+      logger.warn({ bufferedBytes: bytes }, 'client too far behind: closing with 1013');
+    },
+  };
 }
 
 /** `/sync/` and `/sync` → `/sync`; `/` and `` → `` (routes then sit at the root). */
@@ -61,13 +80,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerHealthRoutes(app, options.isReady);
-  const sender = options.sender ?? DEFAULT_SENDER_OPTIONS;
+  const sender = senderOptions(service, logger);
+  const heartbeat = new Heartbeat(config.sync.pingIntervalMs, () => {
+    metrics.pingTimeoutsTotal.inc();
+    logger.info('no pong since the last ping: terminating the socket');
+  });
+  app.addHook('onClose', async () => heartbeat.stop());
   await app.register(
     async (scope) => {
       scope.get('/ws', { websocket: true }, (socket, request) => {
         // Upgraded requests are hijacked and never reach onResponse: count them here.
         metrics.httpRequestsTotal.inc({ route: request.routeOptions.url ?? 'ws', method: 'GET', status: '101' });
-        handleWebSocket(service, socket, request, request.log, { sender });
+        handleWebSocket(service, socket, request, request.log, { sender, heartbeat });
       });
       registerStatusRoutes(scope, service);
       registerSyncRoutes(scope, service);

@@ -33,11 +33,12 @@ const HTTP_CODE_OF: Partial<Record<ErrorCode, HttpOperationCode>> = {
 
 /**
  * HTTP: 400 for a bad database id or malformed input, 401 for authentication, 410 for a
- * watermark that needs a resync, 413 for a limit, 500 (the catalog's status) for the rest.
+ * watermark that needs a resync, 413 for a request over a limit, 503 for a server at a limit
+ * right now (e.g. concurrent snapshots), 500 (the catalog's status) for the rest.
  */
 export function httpFailure(err: unknown, operation: HttpOperationCode): HttpFailure {
   const message = messageOf(err);
-  if (err instanceof LimitExceededError) return { status: 413, code: operation, message };
+  if (err instanceof LimitExceededError) return { status: err.httpStatus, code: operation, message };
   if (err instanceof WireError) return { status: 400, code: operation, message };
   if (err instanceof ProtocolError) {
     const code = HTTP_CODE_OF[err.code] ?? err.code;

@@ -1,5 +1,5 @@
 export { buildApp, normalizeBasePath } from './app.js';
 export type { AppOptions } from './app.js';
-export { SHUTDOWN_CLOSE } from './ws-handler.js';
-export { DEFAULT_SENDER_OPTIONS, TOO_FAR_BEHIND } from './socket-sender.js';
+export { HANDSHAKE_TIMEOUT_CLOSE, RATE_EXCEEDED_CLOSE, SHUTDOWN_CLOSE } from './ws-handler.js';
+export { TOO_FAR_BEHIND } from './socket-sender.js';
 export type { SocketSenderOptions } from './socket-sender.js';

@@ -1,19 +1,19 @@
 // Sending on one WebSocket with bounded memory (DESIGN item 2): streams wait for the socket to
-// drain above a high-water mark, and a consumer so far behind that even broadcasts pile up past
-// maxBufferedBytes is closed, to catch up on reconnect.
+// drain above a high-water mark, and a consumer so far behind that replies and broadcasts pile up
+// past maxBufferedBytes is closed, to catch up on reconnect. A socket's send buffer therefore never
+// holds more than maxBufferedBytes plus the one message that crossed it.
 import { WebSocket } from 'ws';
 
 export interface SocketSenderOptions {
-  /** Buffered bytes above which a stream waits for the socket to drain. */
+  /** Buffered bytes above which a stream waits for the socket to drain (limits.sendHighWaterBytes). */
   readonly highWaterBytes: number;
-  /** Buffered bytes above which an unsolicited send closes the socket instead. */
+  /** Buffered bytes above which a send closes the socket instead (limits.maxBufferedBytes). */
   readonly maxBufferedBytes: number;
+  /** Told the socket's buffered bytes after each frame is queued (the peak-buffer metric). */
+  readonly onBuffered?: (bytes: number) => void;
+  /** Told once, when the socket is closed for being too far behind. */
+  readonly onTooFarBehind?: (bytes: number) => void;
 }
-
-export const DEFAULT_SENDER_OPTIONS: SocketSenderOptions = {
-  highWaterBytes: 1024 * 1024,
-  maxBufferedBytes: 64 * 1024 * 1024,
-};
 
 /** Close code used when a consumer stays too far behind (1013 "Try Again Later"). */
 export const TOO_FAR_BEHIND = { code: 1013, reason: 'Too far behind; reconnect to catch up' } as const;
@@ -25,10 +25,18 @@ export class SocketNotOpenError extends Error {
   }
 }
 
+/** The socket was closed (TOO_FAR_BEHIND) instead of taking one more frame. */
+export class TooFarBehindError extends Error {
+  override readonly name = 'TooFarBehindError';
+  constructor(readonly bufferedBytes: number) {
+    super(`Consumer too far behind (${bufferedBytes} bytes buffered)`);
+  }
+}
+
 export class SocketSender {
   constructor(
     private readonly socket: WebSocket,
-    private readonly options: SocketSenderOptions = DEFAULT_SENDER_OPTIONS,
+    private readonly options: SocketSenderOptions,
   ) {}
 
   get isOpen(): boolean {
@@ -37,12 +45,19 @@ export class SocketSender {
 
   /** Queues one text frame now; throws if the socket is closed or hopelessly behind. */
   send(text: string): void {
-    if (!this.isOpen) throw new SocketNotOpenError();
-    if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
-      this.socket.close(TOO_FAR_BEHIND.code, TOO_FAR_BEHIND.reason);
-      throw new Error(`Consumer too far behind (${this.socket.bufferedAmount} bytes buffered)`);
-    }
+    this.admit();
     this.socket.send(text);
+    this.options.onBuffered?.(this.socket.bufferedAmount);
+  }
+
+  /** Every frame is queued only while at most maxBufferedBytes wait, which bounds the buffer. */
+  private admit(): void {
+    if (!this.isOpen) throw new SocketNotOpenError();
+    const buffered = this.socket.bufferedAmount;
+    if (buffered <= this.options.maxBufferedBytes) return;
+    this.socket.close(TOO_FAR_BEHIND.code, TOO_FAR_BEHIND.reason);
+    this.options.onTooFarBehind?.(buffered);
+    throw new TooFarBehindError(buffered);
   }
 
   /**
@@ -51,9 +66,10 @@ export class SocketSender {
    * mark or one frame, whichever is larger.
    */
   async sendPaced(text: string): Promise<void> {
-    if (!this.isOpen) throw new SocketNotOpenError();
+    this.admit();
     if (this.socket.bufferedAmount + text.length <= this.options.highWaterBytes) {
       this.socket.send(text);
+      this.options.onBuffered?.(this.socket.bufferedAmount);
       return;
     }
     await new Promise<void>((resolve, reject) => {
@@ -64,6 +80,7 @@ export class SocketSender {
         if (err) reject(err);
         else resolve();
       });
+      this.options.onBuffered?.(this.socket.bufferedAmount);
     });
   }
 }

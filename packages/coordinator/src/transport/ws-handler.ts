@@ -20,10 +20,16 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { ConnectionClosedError, type CoordinatorService, type SyncConnection } from '../service/index.js';
 import { wsFailure } from './error-mapping.js';
+import type { Heartbeat } from './heartbeat.js';
+import { MessageRateLimiter } from './rate-limiter.js';
 import { SerialQueue } from './serial-queue.js';
-import { SocketNotOpenError, SocketSender, type SocketSenderOptions } from './socket-sender.js';
+import { SocketNotOpenError, SocketSender, TooFarBehindError, type SocketSenderOptions } from './socket-sender.js';
 
 export const SHUTDOWN_CLOSE = { code: 1001, reason: 'Server shutting down' } as const;
+/** A socket that has not completed a handshake within limits.handshakeTimeoutMs. */
+export const HANDSHAKE_TIMEOUT_CLOSE = { code: 4008, reason: 'Handshake timeout' } as const;
+/** A socket `messageBurst` messages over its message rate (1008 "Policy Violation"). */
+export const RATE_EXCEEDED_CLOSE = { code: 1008, reason: 'Message rate exceeded' } as const;
 /** Queued frames of one socket at which it is paused until the queue drains. */
 const QUEUE_HIGH_WATER = 32;
 
@@ -37,7 +43,10 @@ class SocketSession {
   private readonly sender: SocketSender;
   private readonly connection: SyncConnection;
   private readonly queue: SerialQueue;
+  private readonly limiter: MessageRateLimiter;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** Throws TOO_MANY_CONNECTIONS when the server is at limits.maxConnections. */
   constructor(
     private readonly service: CoordinatorService,
     private readonly socket: WebSocket,
@@ -45,6 +54,7 @@ class SocketSession {
     private readonly log: FastifyBaseLogger,
     senderOptions: SocketSenderOptions,
   ) {
+    const { limits } = service.config;
     this.sender = new SocketSender(socket, senderOptions);
     this.connection = service.connect(
       { send: (text) => this.sender.send(text), close: (code, reason) => socket.close(code, reason) },
@@ -56,12 +66,42 @@ class SocketSession {
       onIdle: () => socket.resume(),
       onError: (err) => this.log.error({ err }, 'message handling failed'),
     });
-    socket.on('message', (data, isBinary) => this.queue.push(() => this.onFrame(data, isBinary)));
+    this.limiter = new MessageRateLimiter(limits.messageRatePerSecond, limits.messageBurst);
+    this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), limits.handshakeTimeoutMs);
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code) => {
+      clearTimeout(this.handshakeTimer);
       this.queue.stop();
       this.connection.close();
       this.log.debug({ code }, 'websocket closed');
     });
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    const decision = this.limiter.take();
+    if (decision === 'accept') {
+      this.queue.push(() => this.onFrame(data, isBinary));
+      return;
+    }
+    const { messageRatePerSecond, messageBurst } = this.service.config.limits;
+    this.service.metrics.limitRejectionsTotal.inc({ limit: 'messageRatePerSecond' });
+    const limit = `messageRatePerSecond ${messageRatePerSecond}, messageBurst ${messageBurst}`;
+    if (decision === 'drop') {
+      // Queued, so the error keeps its place among the replies to earlier messages.
+      this.queue.push(async () => this.sendError('RATE_LIMITED', `Message rate exceeded (${limit}); message dropped`));
+      return;
+    }
+    this.queue.stop();
+    this.sendError('RATE_LIMITED', `Message rate exceeded (${limit}); closing`);
+    if (this.sender.isOpen) this.socket.close(RATE_EXCEEDED_CLOSE.code, RATE_EXCEEDED_CLOSE.reason);
+  }
+
+  private onHandshakeTimeout(): void {
+    this.handshakeTimer = undefined;
+    if (this.connection.session || !this.sender.isOpen) return;
+    this.service.metrics.limitRejectionsTotal.inc({ limit: 'handshakeTimeoutMs' });
+    this.log.info('no handshake in time: closing');
+    this.socket.close(HANDSHAKE_TIMEOUT_CLOSE.code, HANDSHAKE_TIMEOUT_CLOSE.reason);
   }
 
   private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
@@ -84,6 +124,7 @@ class SocketSession {
           return this.reply({ type: 'pong' });
         case 'handshake': {
           const ack = await this.connection.handshake(decodeHandshake(raw));
+          clearTimeout(this.handshakeTimer);
           this.log.info({ connectionId: ack.connectionId, databaseId: ack.databaseId }, 'handshake accepted');
           return this.reply({ type: 'handshake_ack', ...ack });
         }
@@ -123,13 +164,20 @@ class SocketSession {
     this.reply({ type: 'snapshot_complete' });
   }
 
+  /** Replies count against maxBufferedBytes too: a client that asks but never reads is closed. */
   private reply(message: ServerMessage): void {
     if (!this.sender.isOpen) return;
-    this.socket.send(encodeServerMessage(message));
+    const text = encodeServerMessage(message);
+    try {
+      this.sender.send(text);
+    } catch (err) {
+      if (!(err instanceof TooFarBehindError)) throw err;
+    }
   }
 
   private fail(err: unknown, fallback: ErrorCode): void {
-    if (err instanceof ConnectionClosedError || err instanceof SocketNotOpenError) return;
+    if (err instanceof ConnectionClosedError || err instanceof SocketNotOpenError || err instanceof TooFarBehindError)
+      return;
     const failure = wsFailure(err, fallback);
     if (err instanceof ProtocolError || err instanceof WireError)
       this.log.debug({ code: failure.code, message: failure.message }, 'request refused');
@@ -157,9 +205,13 @@ const OPERATION_CODE: Readonly<Record<string, ErrorCode>> = {
 
 export interface WsHandlerOptions {
   readonly sender: SocketSenderOptions;
+  readonly heartbeat: Heartbeat;
 }
 
-/** Attaches a new socket to the service; refuses it with 1001 once shutdown has begun. */
+/**
+ * Attaches a new socket to the service; refuses it with 1001 once shutdown has begun, and with
+ * TOO_MANY_CONNECTIONS (then 1013) at limits.maxConnections.
+ */
 export function handleWebSocket(
   service: CoordinatorService,
   socket: WebSocket,
@@ -171,5 +223,17 @@ export function handleWebSocket(
     socket.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
     return;
   }
-  new SocketSession(service, socket, request, log, options.sender);
+  try {
+    new SocketSession(service, socket, request, log, options.sender);
+  } catch (err) {
+    const failure = wsFailure(err, 'MESSAGE_ERROR');
+    log.warn({ code: failure.code, message: failure.message }, 'websocket refused');
+    service.metrics.errorsTotal.inc({ code: failure.code });
+    socket.send(encodeServerMessage(errorMessage(failure.code, failure.message)));
+    const info: ErrorCodeInfo = ERROR_CODES[failure.code];
+    const close = info.close ?? { code: 1011, reason: 'Internal error' };
+    socket.close(close.code, close.reason);
+    return;
+  }
+  options.heartbeat.watch(socket);
 }

@@ -61,6 +61,32 @@ export function deleteRow(site: SiteId, table: string, pk: readonly SqlValue[], 
   return changeSet(site, [change]);
 }
 
+/** One transaction writing column `column` = `value` of rows `first` … `first + count - 1`. */
+export function writeRows(
+  site: SiteId,
+  table: string,
+  first: number,
+  count: number,
+  column: string,
+  value: SqlValue,
+  options: TxOptions = {},
+): ChangeSet {
+  const wall = options.wall ?? BASE_WALL;
+  const changes: Change[] = [];
+  for (let i = 0; i < count; i++) {
+    changes.push({
+      type: 'column',
+      schema: options.schema ?? 'main',
+      table,
+      pk: [first + i],
+      column,
+      value,
+      hlc: hlc(site, wall, options.counter ?? 0, i),
+    });
+  }
+  return changeSet(site, changes);
+}
+
 function changeSet(site: SiteId, changes: Change[]): ChangeSet {
   const last = changes[changes.length - 1]!.hlc;
   return {

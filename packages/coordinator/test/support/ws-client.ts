@@ -1,6 +1,6 @@
 // A small WebSocket test client: sends raw JSON or text, and awaits typed server messages in
 // arrival order (every wait is bounded).
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 
 export type ServerJson = Record<string, unknown> & { type: string };
 
@@ -29,13 +29,15 @@ export class TestClient {
     );
   }
 
-  static async open(url: string): Promise<TestClient> {
-    const socket = new WebSocket(url);
+  static async open(url: string, options?: ClientOptions): Promise<TestClient> {
+    const socket = new WebSocket(url, options);
+    // Listening before 'open': a message that arrives with the upgrade response is emitted at once.
+    const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
-    return new TestClient(socket);
+    return client;
   }
 
   send(message: unknown): void {

@@ -1,0 +1,110 @@
+// Backpressure and bounded memory (issue 4 item 1): a client that stops reading while a large
+// snapshot and many broadcasts are due costs the server at most maxBufferedBytes plus one message;
+// it is closed with 1013 and catches up on reconnect, and the other clients get every push.
+import type { Socket } from 'node:net';
+import { compareHLC, decodeHLC, encodeHLC, encodeSiteId, newSiteId, type HLC } from '@syncord/core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { TOO_FAR_BEHIND } from '@syncord/coordinator';
+import { wire, writeRows } from './support/change-sets.js';
+import { metricValue } from './support/metric-value.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+import { TestClient } from './support/ws-client.js';
+
+const HIGH_WATER = 256 * 1024;
+const MAX_BUFFERED = 2 * 1024 * 1024;
+/** 16 000 cells of 1 KiB: a snapshot well past what loopback kernel buffers absorb. */
+const SNAPSHOT_ROWS = 16_000;
+const PUSHES = 60;
+const ROWS_PER_PUSH = 100;
+const VALUE = 'v'.repeat(1024);
+
+let srv: TestServer;
+const clients: TestClient[] = [];
+beforeAll(async () => {
+  srv = await startTestServer({
+    config: { limits: { sendHighWaterBytes: HIGH_WATER, maxBufferedBytes: MAX_BUFFERED } },
+  });
+});
+afterAll(async () => {
+  for (const c of clients) c.socket.terminate();
+  await srv.stop();
+});
+
+async function join(databaseId: string, site = newSiteId()): Promise<TestClient> {
+  const c = await TestClient.open(srv.ws);
+  clients.push(c);
+  expect((await c.handshake({ databaseId, siteId: encodeSiteId(site) })).type).toBe('handshake_ack');
+  return c;
+}
+
+/** Pulls every change set with repeated get_changes (each reply is one bounded batch). */
+async function catchUp(c: TestClient): Promise<number> {
+  let since: HLC | undefined;
+  let facts = 0;
+  for (let round = 0; round < 100; round++) {
+    c.send({ type: 'get_changes', ...(since ? { sinceHLC: encodeHLC(since) } : {}) });
+    const sets = (await c.next('changes')).changeSets as { hlc: string; changes: unknown[] }[];
+    if (sets.length === 0) return facts;
+    for (const cs of sets) {
+      facts += cs.changes.length;
+      const hlc = decodeHLC(cs.hlc);
+      if (!since || compareHLC(hlc, since) > 0) since = hlc;
+    }
+  }
+  throw new Error('catch-up did not end');
+}
+
+it('bounds a non-reading client, closes it with 1013, keeps others whole, and lets it catch up', async () => {
+  const { metrics, stores } = srv.server.service;
+  const seeder = newSiteId();
+  const handle = await stores.acquire('bp');
+  for (let first = 0; first < SNAPSHOT_ROWS; first += 1000) {
+    handle.replica.applyChanges([writeRows(seeder, 'big', first, 1000, 'v', VALUE, { counter: first / 1000 })]);
+  }
+  handle.release();
+
+  const healthy = await join('bp');
+  const slowSite = newSiteId();
+  const slow = await join('bp', slowSite);
+  // Stop reading at the TCP level: the kernel buffers fill, then the server's send buffer would.
+  (slow.socket as unknown as { _socket: Socket })._socket.pause();
+  slow.send({ type: 'get_snapshot' });
+
+  const writerSite = newSiteId();
+  const writer = await join('bp', writerSite);
+  let largestPush = 0;
+  healthy.socket.on('message', (data: Buffer) => (largestPush = Math.max(largestPush, data.length)));
+  for (let i = 0; i < PUSHES; i++) {
+    const cs = writeRows(writerSite, 'pushed', i * ROWS_PER_PUSH, ROWS_PER_PUSH, 'v', VALUE, { counter: 100 + i });
+    writer.send({ type: 'apply_changes', requestId: `apply-${i}`, changes: [wire(cs)] });
+    expect(await writer.next('apply_result')).toMatchObject({ requestId: `apply-${i}`, applied: ROWS_PER_PUSH });
+  }
+  // The healthy client got every push, in order.
+  for (let i = 0; i < PUSHES; i++) {
+    const push = await healthy.next('push_changes');
+    const [cs] = push.changeSets as { changes: { pk: number[] }[] }[];
+    expect(cs?.changes[0]?.pk).toEqual([i * ROWS_PER_PUSH]);
+  }
+
+  await expect.poll(() => metricValue(metrics.limitRejectionsTotal, { limit: 'maxBufferedBytes' })).toBe(1);
+  // The paced snapshot stalled instead of buffering the rest of the database.
+  const snapshotChunks = Math.ceil(SNAPSHOT_ROWS / 1000) + 4;
+  expect(await metricValue(metrics.snapshotChunksTotal)).toBeLessThan(snapshotChunks);
+  // The stated bound: maxBufferedBytes plus one message (a 1000-entry chunk is the largest here).
+  const largestMessage = Math.max(largestPush, 1000 * (VALUE.length + 200));
+  const peak = await metricValue(metrics.sendBufferPeakBytes);
+  expect(peak).toBeGreaterThan(MAX_BUFFERED);
+  expect(peak).toBeLessThanOrEqual(MAX_BUFFERED + largestMessage);
+  expect(await metricValue(metrics.broadcastErrorsTotal)).toBeGreaterThan(0);
+
+  // Reading again, the slow client finds the documented close after what was buffered.
+  (slow.socket as unknown as { _socket: Socket })._socket.resume();
+  expect(await slow.closed).toEqual({ code: TOO_FAR_BEHIND.code, reason: TOO_FAR_BEHIND.reason });
+  await expect.poll(() => metricValue(metrics.snapshotStreamsActive)).toBe(0);
+
+  // It reconnects under the same site and catches up on everything, pushes included.
+  const back = await join('bp', slowSite);
+  expect(await catchUp(back)).toBe(SNAPSHOT_ROWS + PUSHES * ROWS_PER_PUSH);
+  expect(healthy.socket.readyState).toBe(healthy.socket.OPEN);
+  expect(await healthy.drain()).toEqual([]);
+}, 30_000);
