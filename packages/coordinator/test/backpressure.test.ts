@@ -1,7 +1,8 @@
 // Backpressure and bounded memory (issue 4 item 1): a client that stops reading while a large
 // snapshot and many broadcasts are due costs the server at most maxBufferedBytes plus one message;
-// it is closed with 1013 and catches up on reconnect, and the other clients get every push.
-import type { Socket } from 'node:net';
+// it is closed with 1013 and catches up on reconnect, and the other clients get every push. An
+// HTTP NDJSON snapshot nobody reads waits the same way.
+import { connect, type Socket } from 'node:net';
 import { compareHLC, decodeHLC, encodeHLC, encodeSiteId, newSiteId, type HLC } from '@syncord/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TOO_FAR_BEHIND } from '@syncord/coordinator';
@@ -70,6 +71,12 @@ it('bounds a non-reading client, closes it with 1013, keeps others whole, and le
   (slow.socket as unknown as { _socket: Socket })._socket.pause();
   slow.send({ type: 'get_snapshot' });
 
+  // An HTTP NDJSON snapshot whose client never reads either.
+  const raw = connect(Number(new URL(srv.origin).port), '127.0.0.1');
+  raw.on('error', () => {});
+  raw.pause();
+  raw.write(`GET /sync/bp/snapshot HTTP/1.1\r\nHost: x\r\nX-Site-Id: ${encodeSiteId(newSiteId())}\r\n\r\n`);
+
   const writerSite = newSiteId();
   const writer = await join('bp', writerSite);
   let largestPush = 0;
@@ -87,8 +94,10 @@ it('bounds a non-reading client, closes it with 1013, keeps others whole, and le
   }
 
   await expect.poll(() => metricValue(metrics.limitRejectionsTotal, { limit: 'maxBufferedBytes' })).toBe(1);
-  // The paced snapshot stalled instead of buffering the rest of the database.
+  // Both snapshots stalled instead of reading the rest of the database into memory: neither
+  // finished, and together they sent fewer chunks than one whole snapshot has.
   const snapshotChunks = Math.ceil(SNAPSHOT_ROWS / 1000) + 4;
+  expect(await metricValue(metrics.snapshotStreamsActive)).toBe(2);
   expect(await metricValue(metrics.snapshotChunksTotal)).toBeLessThan(snapshotChunks);
   // The stated bound: maxBufferedBytes plus one message (a 1000-entry chunk is the largest here).
   const largestMessage = Math.max(largestPush, 1000 * (VALUE.length + 200));
@@ -100,6 +109,7 @@ it('bounds a non-reading client, closes it with 1013, keeps others whole, and le
   // Reading again, the slow client finds the documented close after what was buffered.
   (slow.socket as unknown as { _socket: Socket })._socket.resume();
   expect(await slow.closed).toEqual({ code: TOO_FAR_BEHIND.code, reason: TOO_FAR_BEHIND.reason });
+  raw.destroy();
   await expect.poll(() => metricValue(metrics.snapshotStreamsActive)).toBe(0);
 
   // It reconnects under the same site and catches up on everything, pushes included.
