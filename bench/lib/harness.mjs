@@ -70,7 +70,8 @@ function makeContext(server, options, shared, run, variant) {
 
 /**
  * One measured run. `target` is 'coordinator' or 'bare-relay'; the scenario may name a data dir
- * (a preloaded one) and an open-file limit through `scenario.serverOptions(options, shared)`.
+ * (a preloaded one), an open-file limit and server environment through
+ * `scenario.serverOptions(options, shared)`.
  */
 async function measureOnce(scenario, options, shared, run, target, variant) {
   const serverOptions = scenario.serverOptions?.(options, shared) ?? {};
@@ -82,19 +83,20 @@ async function measureOnce(scenario, options, shared, run, target, variant) {
     target === 'coordinator'
       ? await startCoordinator({
           dataDir: serverOptions.dataDir ?? ownDataDir,
-          env: options.serverEnv,
+          env: { ...serverOptions.env, ...options.serverEnv }, // --server-env has the last word
           fdLimit: serverOptions.fdLimit,
           cpuProfDir: profileDir,
         })
       : await startBareRelay({ fdLimit: serverOptions.fdLimit });
   const ctx = makeContext(server, options, shared, run, variant);
+  let sampler;
   try {
     await scenario.prepare?.(ctx); // per-run, unmeasured (e.g. probing how the server pages)
     const pid = server.pid;
     const peakReset = resetPeak(pid);
     const cpu0 = cpuSeconds(pid);
     const load0 = process.cpuUsage();
-    const sampler = new RssSampler(pid);
+    sampler = new RssSampler(pid);
     let result;
     const started = Date.now();
     try {
@@ -113,6 +115,7 @@ async function measureOnce(scenario, options, shared, run, target, variant) {
     return { metrics: result.metrics, notes: ctx.notes, cpuS, loadCpuS, wallS, peakRssMb: peakKb / 1024 };
   } finally {
     ctx.aborted = true;
+    sampler?.stop();
     await ctx.closeAll();
     await server.stop();
     if (ownDataDir) removeTempDir(ownDataDir);

@@ -47,16 +47,16 @@ export async function measureLimits(options, shared, log) {
 /** How each limit reads in the report. */
 export const LIMIT_LABELS = {
   sqliteUpsertsPerSec: {
-    short: 'SQLite upserts',
-    label: 'SQLite upserts, one transaction, engine-shaped cell table',
+    short: 'SQLite writes',
+    label: "SQLite writes, one transaction, the engine's schema (one record per row)",
     unit: 'cells/s',
   },
   sqliteCommitsPerSec: {
     short: 'SQLite durable commits',
-    label: 'SQLite durable commits (one cell each, synchronous=FULL)',
+    label: 'SQLite durable commits (one record each, synchronous=FULL)',
     unit: 'commits/s',
   },
-  sqliteScanPerSec: { short: 'SQLite scan', label: 'SQLite full scan in HLC order', unit: 'cells/s' },
+  sqliteScanPerSec: { short: 'SQLite scan', label: 'SQLite full scan in HLC order (catch-up shape)', unit: 'cells/s' },
   jsonParseMbPerSec: { short: 'JSON.parse', label: 'JSON.parse of apply_changes messages', unit: 'MB/s' },
   jsonParseCellsPerSec: { short: 'JSON.parse', label: 'JSON.parse of apply_changes messages', unit: 'cells/s' },
   jsonStringifyCellsPerSec: {

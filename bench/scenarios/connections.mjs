@@ -124,8 +124,18 @@ export default {
       limits: ['relayHandshakesPerSec'],
     },
   ],
+  // The server's connection limits (PROTOCOL.md §9 config, env form) are raised to fit the load:
+  // this scenario measures what idle connections cost, not where the server turns them away.
   serverOptions(options) {
-    return { fdLimit: connectionPlan(options.sizes).fdLimit };
+    const plan = connectionPlan(options.sizes);
+    const perDatabase = Math.ceil(plan.count / options.sizes.connectionDbs) + 1;
+    return {
+      fdLimit: plan.fdLimit,
+      env: {
+        SYNC_MAX_CONNECTIONS: String(Math.max(10_000, plan.count + options.sizes.connectionDbs)),
+        SYNC_MAX_CONNECTIONS_PER_DATABASE: String(Math.max(1_000, perDatabase)),
+      },
+    };
   },
   run: runConnections,
 };

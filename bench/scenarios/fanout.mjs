@@ -46,6 +46,7 @@ export async function prepareFanout(ctx) {
   await state.sender.handshake(databaseId, writer.siteIdText);
   state.sender.onRaw((raw) => {
     if (raw.includes('"apply_result"')) state.acked++;
+    else if (raw.includes('"error"')) state.error ??= raw;
   });
 }
 
@@ -74,6 +75,7 @@ export async function runFanout(ctx) {
   ) {
     await sleep(5);
   }
+  if (state.error) throw new Error(`fanout writer got ${state.error.slice(0, 200)}`);
   if (state.duplicates > 0) ctx.note(`fanout: ${state.duplicates} duplicate pushes received`);
   if (state.acked < messages.length) ctx.note(`fanout: only ${state.acked} of ${messages.length} applies acknowledged`);
   return {
