@@ -189,6 +189,20 @@ export class CuttableProxy {
     return `ws://127.0.0.1:${this.port}/sync/ws`;
   }
 
+  /** Stops forwarding on every open connection without closing it: a network that died silently. */
+  freezeAll(): void {
+    for (const [a, b] of this.pairs) {
+      a.pause();
+      b.pause();
+      a.unpipe();
+      b.removeAllListeners('data');
+      this.frozen.add([a, b]);
+    }
+    this.pairs.clear();
+  }
+
+  private readonly frozen = new Set<[net.Socket, net.Socket]>();
+
   /** Cuts every open connection abruptly (no close frame), like a lost network. */
   cutAll(): void {
     for (const [a, b] of this.pairs) {
@@ -204,6 +218,11 @@ export class CuttableProxy {
 
   async stop(): Promise<void> {
     this.cutAll();
+    for (const [a, b] of this.frozen) {
+      a.destroy();
+      b.destroy();
+    }
+    this.frozen.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

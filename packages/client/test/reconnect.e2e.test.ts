@@ -4,7 +4,7 @@ import net from 'node:net';
 import { WebSocket as WsSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncStatus } from '@syncord/client';
-import { Harness } from './harness.js';
+import { Harness, NOTES } from './harness.js';
 import { CuttableProxy, waitFor, within } from './helpers.js';
 
 describe('reconnecting', () => {
@@ -45,6 +45,28 @@ describe('reconnecting', () => {
     await waitFor(() => retries.length >= 1, { what: 'the retry after the drop' });
     expect(retries[0]).toBe(9);
     await within(client.whenSynced(), 5000, 'synced again');
+  });
+
+  it('notices a connection that went silent (heartbeat) and reconnects', async () => {
+    const coord = await h.coordinator();
+    const proxy = new CuttableProxy(coord.port);
+    const url = await proxy.start();
+    h.defer(() => proxy.stop());
+    const a = h.memoryDb();
+    const b = h.memoryDb();
+    a.declareTable('notes', NOTES);
+    const ca = h.client(a);
+    const cb = h.client(b, { heartbeatMs: 50 });
+    const bStates: string[] = [];
+    cb.on('status', (s) => bStates.push(s.state));
+    await ca.connect(coord.url, 'db');
+    await cb.connect(url, 'db');
+    await within(cb.whenSynced(), 5000, 'B synced');
+    proxy.freezeAll(); // no FIN, no RST: only silence
+    a.put('notes', { id: 1, title: 'sent while B was cut off' });
+    await waitFor(() => b.get('notes', 1) !== undefined, { what: 'B to reconnect and catch up' });
+    expect(bStates).toContain('offline');
+    expect(h.errors).toEqual([]);
   });
 
   it('uses the global WebSocket when the platform has one', async () => {

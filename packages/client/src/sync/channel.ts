@@ -39,8 +39,15 @@ export class Channel {
   private changes: Deferred<ChangesReply> | undefined;
   private readonly applies = new Map<string, Deferred<ApplyResultMessage>>();
   private done = false;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private heard = true;
+  private lastBeat = 0;
 
-  constructor(private readonly handler: ChannelHandler) {}
+  /** `heartbeatMs` > 0: ping at that interval and give up on a connection silent for two of them. */
+  constructor(
+    private readonly handler: ChannelHandler,
+    private readonly heartbeatMs = 0,
+  ) {}
 
   get isEnded(): boolean {
     return this.done;
@@ -60,6 +67,32 @@ export class Channel {
     socket.onclose = () => this.end();
     socket.onerror = () => {}; // a close event always follows
     await this.opened.promise;
+    if (this.heartbeatMs > 0) {
+      this.lastBeat = performance.now();
+      this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
+    }
+  }
+
+  /**
+   * A network that dies without a FIN leaves a socket open forever; browsers cannot send ping
+   * frames, so the protocol's `ping` message (answered with `pong` by every coordinator) probes
+   * it. Any frame counts as a sign of life.
+   */
+  private beat(): void {
+    const now = performance.now();
+    // A beat this late means our own event loop was blocked: frames may be waiting unread.
+    const stalled = now - this.lastBeat > 1.5 * this.heartbeatMs;
+    this.lastBeat = now;
+    if (!this.heard && !stalled) {
+      this.end(4000, 'Heartbeat timeout', true);
+      return;
+    }
+    this.heard = false;
+    try {
+      this.send({ type: 'ping' });
+    } catch {
+      // ending anyway
+    }
   }
 
   send(msg: ClientMessage): void {
@@ -112,11 +145,15 @@ export class Channel {
   }
 
   /** Idempotent: closes the socket and releases everything that waits on the connection. */
-  end(code = 1000, reason = ''): void {
+  end(code = 1000, reason = '', dead = false): void {
     if (this.done) return;
     this.done = true;
+    clearInterval(this.heartbeat);
     try {
-      this.socket?.close(code, reason);
+      // A dead peer never completes a close handshake: drop the socket where that is possible (ws).
+      const terminate = dead ? (this.socket as { terminate?: () => void } | undefined)?.terminate : undefined;
+      if (terminate) terminate.call(this.socket);
+      else this.socket?.close(code, reason);
     } catch {
       // already closing
     }
@@ -131,6 +168,7 @@ export class Channel {
 
   private onFrame(data: unknown): void {
     if (this.done) return;
+    this.heard = true;
     let msg: ServerMessage | UnknownServerMessage;
     try {
       msg = decodeServerMessage(frameText(data));
@@ -147,6 +185,8 @@ export class Channel {
         return;
       case 'apply_result':
         if (msg.requestId !== undefined) this.applies.get(String(msg.requestId))?.resolve(msg);
+        return;
+      case 'pong':
         return;
       default:
         this.handler.onMessage(msg);

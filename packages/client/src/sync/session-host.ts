@@ -10,6 +10,7 @@ export interface SessionOptions {
   readonly snapshotChunkTimeoutMs: number;
   readonly pushDebounceMs: number;
   readonly bootstrapOnEmpty: boolean;
+  readonly heartbeatMs: number;
 }
 
 export interface SessionTarget {

@@ -27,15 +27,7 @@ interface Connected {
 }
 
 export class SyncSession {
-  private readonly channel = new Channel({
-    onMessage: (msg) => this.dispatch(msg),
-    onMalformed: (err) =>
-      this.fail(new SyncError('PROTOCOL_ERROR', `Malformed message from the server: ${messageOf(err)}`)),
-    onEnd: () => {
-      this.feed?.interrupt('connection closed');
-      this.conn?.pusher.stop();
-    },
-  });
+  private readonly channel: Channel;
   private feed: SnapshotFeed | undefined;
   private conn: Connected | undefined;
   private caughtUp = false;
@@ -44,7 +36,20 @@ export class SyncSession {
   private readonly reported = new WeakSet<Error>();
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly host: SessionHost) {}
+  constructor(private readonly host: SessionHost) {
+    this.channel = new Channel(
+      {
+        onMessage: (msg) => this.dispatch(msg),
+        onMalformed: (err) =>
+          this.fail(new SyncError('PROTOCOL_ERROR', `Malformed message from the server: ${messageOf(err)}`)),
+        onEnd: () => {
+          this.feed?.interrupt('connection closed');
+          this.conn?.pusher.stop();
+        },
+      },
+      host.options.heartbeatMs,
+    );
+  }
 
   async run(): Promise<SessionEnd> {
     this.host.setStatus({ state: 'connecting' });

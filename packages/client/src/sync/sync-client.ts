@@ -24,6 +24,8 @@ export interface SyncClientOptions {
   readonly pushDebounceMs?: number;
   /** Take a snapshot when the replica holds nothing from the server yet. Default true. */
   readonly bootstrapOnEmpty?: boolean;
+  /** Ping the server this often and reconnect when two intervals pass in silence; 0 disables. Default 30 000 ms. */
+  readonly heartbeatMs?: number;
   /** Opens sockets; default: the global WebSocket, else the `ws` package. */
   readonly webSocket?: SocketFactory;
 }
@@ -47,6 +49,7 @@ const DEFAULTS = {
   snapshotChunkTimeoutMs: 60_000,
   pushDebounceMs: 10,
   bootstrapOnEmpty: true,
+  heartbeatMs: 30_000,
 } as const;
 
 export class SyncClient {
@@ -75,6 +78,7 @@ export class SyncClient {
       ),
       pushDebounceMs: nonNegative(options.pushDebounceMs ?? DEFAULTS.pushDebounceMs, 'pushDebounceMs'),
       bootstrapOnEmpty: options.bootstrapOnEmpty ?? DEFAULTS.bootstrapOnEmpty,
+      heartbeatMs: nonNegative(options.heartbeatMs ?? DEFAULTS.heartbeatMs, 'heartbeatMs'),
     };
     this.backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect ?? {});
     const factory = options.webSocket;
@@ -167,7 +171,8 @@ export class SyncClient {
         settle.reject(end.fatal);
         return;
       }
-      if (!this.active || !this.backoff) break;
+      // A closed database cannot sync; reconnecting would only fail again.
+      if (!this.active || !this.backoff || this.db.isClosed) break;
       const delay = this.backoff.next();
       this.setStatus({ state: 'offline', retryInMs: delay });
       await this.sleep(delay);
