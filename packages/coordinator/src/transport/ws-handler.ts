@@ -78,6 +78,8 @@ class SocketSession {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    // Frames still arriving while the socket closes are not worth an answer (or a count).
+    if (!this.sender.isOpen) return;
     const decision = this.limiter.take();
     if (decision === 'accept') {
       this.queue.push(() => this.onFrame(data, isBinary));
