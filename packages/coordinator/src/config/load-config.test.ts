@@ -249,6 +249,17 @@ describe('loadConfig', () => {
     );
     expect(openWithTokens.source).toBe('auth.mode');
   });
+
+  it('refuses a send high-water mark above the slow-reader bound', () => {
+    const cwd = workDir();
+    const env = { SYNC_MAX_BUFFERED_BYTES: '1024', SYNC_SEND_HIGH_WATER_BYTES: '2048' };
+    const error = configError(() => loadConfig({ env, cwd }));
+    expect(error.source).toBe('limits.sendHighWaterBytes');
+    expect(error.message).toMatch(/must not exceed limits\.maxBufferedBytes \(1024\), got 2048/);
+    expect(loadConfig({ env: { ...env, SYNC_SEND_HIGH_WATER_BYTES: '1024' }, cwd }).limits.sendHighWaterBytes).toBe(
+      1024,
+    );
+  });
 });
 
 describe('validateConfig', () => {

@@ -90,6 +90,18 @@ function settleAuth(merged: PartialConfig): PartialConfig {
   return { ...merged, auth: { ...merged.auth, mode } };
 }
 
+/** A stream pausing above a mark the slow-reader bound already exceeds would close every reader. */
+function checkSendBuffer(merged: PartialConfig): void {
+  const highWater = merged.limits?.sendHighWaterBytes ?? DEFAULT_CONFIG.limits.sendHighWaterBytes;
+  const max = merged.limits?.maxBufferedBytes ?? DEFAULT_CONFIG.limits.maxBufferedBytes;
+  if (highWater > max) {
+    throw new ConfigError(
+      'limits.sendHighWaterBytes' satisfies ConfigKey,
+      `must not exceed limits.maxBufferedBytes (${max}), got ${highWater}`,
+    );
+  }
+}
+
 /**
  * A complete, valid config from a partial one: unknown keys and bad values are errors naming the
  * key, missing keys take their defaults (merged per section), cross-key rules are applied.
@@ -97,5 +109,6 @@ function settleAuth(merged: PartialConfig): PartialConfig {
  */
 export function validateConfig(partial: unknown): CoordinatorConfig {
   const checked = settleAuth(checkLayer(partial, ''));
+  checkSendBuffer(checked);
   return structuredClone(mergeLayers([DEFAULT_CONFIG, checked])) as CoordinatorConfig;
 }
