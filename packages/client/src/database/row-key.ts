@@ -1,7 +1,7 @@
 // Primary keys as the app passes them (a scalar for a one-column key, an array otherwise), a
-// string identity for grouping rows in memory, and the value equality used by filters. The engine
-// treats a number and a bigint of equal value as the same key, so these do too.
-import { bytesEqual, encodeSqlValue, type SqlValue } from '@syncord/core';
+// string identity for grouping rows in memory, and the value equality used by filters. A number
+// and a bigint of equal value are the same key to the engine, so they are here too.
+import { bytesEqual, pkKeyOf, type SqlValue } from '@syncord/core';
 import { SchemaError } from './table-definition.js';
 
 /** A primary key: the values in key order, or the bare value of a one-column key. */
@@ -20,16 +20,9 @@ export function keyValues(key: KeyInput, expectedLength: number | undefined, wha
   return values;
 }
 
-function canonical(v: SqlValue): SqlValue {
-  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) {
-    return Number(v);
-  }
-  return v;
-}
-
-/** The same string for keys the engine treats as the same row. */
+/** The same string for keys the engine treats as the same row (its own pk key, so 5 and 5n agree). */
 export function rowIdentity(schema: string, table: string, pk: readonly SqlValue[]): string {
-  return JSON.stringify([schema, table, pk.map((v) => encodeSqlValue(canonical(v)))]);
+  return `${JSON.stringify([schema, table])}${pkKeyOf(pk)}`;
 }
 
 export function sqlValuesEqual(a: SqlValue, b: SqlValue): boolean {
