@@ -69,6 +69,18 @@ describe('reconnecting', () => {
     expect(h.errors).toEqual([]);
   });
 
+  it('connect() right after an unawaited disconnect() waits for the old connection and works', async () => {
+    const coord = await h.coordinator();
+    const db = h.memoryDb();
+    const client = h.client(db);
+    await client.connect(coord.url, 'db');
+    await within(client.whenSynced(), 5000, 'synced');
+    void client.disconnect();
+    await within(client.connect(coord.url, 'db'), 5000, 'connected again');
+    await within(client.whenSynced(), 5000, 'synced again');
+    expect(client.status.state).toBe('synced');
+  });
+
   it('uses the global WebSocket when the platform has one', async () => {
     const coord = await h.coordinator();
     let constructed = 0;

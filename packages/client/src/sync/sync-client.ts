@@ -60,6 +60,8 @@ export class SyncClient {
   private current: SyncStatus = { state: 'offline' };
   private requestCount = 0;
   private active = false;
+  /** Which connect() the running loop belongs to; a stale loop never touches the state. */
+  private generation = 0;
   private session: SyncSession | undefined;
   private loop: Promise<void> | undefined;
   private wakeSleep: (() => void) | undefined;
@@ -121,7 +123,13 @@ export class SyncClient {
     let settle!: { resolve: () => void; reject: (err: unknown) => void };
     const connected = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     connected.catch(() => {});
-    this.loop = this.run(target, settle);
+    // A loop a disconnect() just stopped may still be winding down; this one starts after it.
+    const generation = ++this.generation;
+    const previous = this.loop;
+    this.loop = (async () => {
+      await previous;
+      await this.run(target, settle, generation);
+    })();
     return connected;
   }
 
@@ -153,9 +161,11 @@ export class SyncClient {
   private async run(
     target: SessionTarget,
     settle: { resolve: () => void; reject: (err: unknown) => void },
+    generation: number,
   ): Promise<void> {
+    const current = (): boolean => this.active && this.generation === generation;
     let everConnected = false;
-    while (this.active) {
+    while (current()) {
       const session = new SyncSession(
         this.host(target, () => {
           everConnected = true;
@@ -165,21 +175,22 @@ export class SyncClient {
       this.session = session;
       const end = await session.run();
       this.session = undefined;
-      if (end.fatal) {
+      if (end.fatal && current()) {
         this.active = false;
         this.setStatus({ state: 'error', error: end.fatal });
         settle.reject(end.fatal);
         return;
       }
       // A closed database cannot sync; reconnecting would only fail again.
-      if (!this.active || !this.backoff || this.db.isClosed) break;
+      if (!current() || !this.backoff || this.db.isClosed) break;
       const delay = this.backoff.next();
       this.setStatus({ state: 'offline', retryInMs: delay });
       await this.sleep(delay);
     }
+    if (!everConnected) settle.reject(new SyncError('DISCONNECTED', 'Disconnected before the first handshake'));
+    if (this.generation !== generation) return;
     this.active = false;
     this.setStatus({ state: 'offline' });
-    if (!everConnected) settle.reject(new SyncError('DISCONNECTED', 'Disconnected before the first handshake'));
   }
 
   private host(target: SessionTarget, onHandshake: () => void): SessionHost {
