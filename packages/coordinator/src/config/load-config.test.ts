@@ -65,6 +65,27 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   'limits.sendHighWaterBytes': ['65536', 65_536],
   'limits.maxBufferedBytes': ['4194304', 4_194_304],
   'logging.level': ['debug', 'debug'],
+  's3.bucket': ['archive', 'archive'],
+  's3.region': ['eu-west-3', 'eu-west-3'],
+  's3.endpoint': ['http://127.0.0.1:9000', 'http://127.0.0.1:9000'],
+  's3.accessKeyId': ['AKIA1', 'AKIA1'],
+  's3.secretAccessKey': ['s3cret', 's3cret'],
+  's3.forcePathStyle': ['true', true],
+  's3.keyPrefix': ['tenants/', 'tenants/'],
+  's3.checksums': ['when-supported', 'when-supported'],
+  's3.snapshotIntervalMs': ['60000', 60_000],
+  's3.snapshotChanges': ['50', 50],
+  's3.keepSnapshots': ['2', 2],
+  's3.retryMaxDelayMs': ['5000', 5000],
+  's3.flushTimeoutMs': ['2000', 2000],
+  'diskEviction.enabled': ['false', false],
+  'diskEviction.idleMs': ['60000', 60_000],
+};
+
+/** Options valid only together with another one (the S3 key pair). */
+const PARTNER_ENV: Partial<Record<ConfigKey, Record<string, string>>> = {
+  's3.accessKeyId': { S3_SECRET_ACCESS_KEY: 'x' },
+  's3.secretAccessKey': { S3_ACCESS_KEY_ID: 'x' },
 };
 
 describe('loadConfig', () => {
@@ -96,8 +117,23 @@ describe('loadConfig', () => {
 
   it.each(CONFIG_OPTIONS.map((o) => [o.env, o] as const))('parses %s', (_, option) => {
     const [text, expected] = TEXT_CASES[option.key];
-    const config = loadConfig({ env: { [option.env]: text }, cwd: workDir() });
+    const config = loadConfig({ env: { ...PARTNER_ENV[option.key], [option.env]: text }, cwd: workDir() });
     expect(getAt(config, option.key)).toEqual(expected);
+  });
+
+  it('refuses half an S3 key pair and an endpoint that is not a URL', () => {
+    expect(configError(() => loadConfig({ env: { S3_ACCESS_KEY_ID: 'a' }, cwd: workDir() })).message).toBe(
+      's3.secretAccessKey: must be set together with s3.accessKeyId',
+    );
+    expect(configError(() => loadConfig({ env: { S3_SECRET_ACCESS_KEY: 'a' }, cwd: workDir() })).message).toBe(
+      's3.accessKeyId: must be set together with s3.secretAccessKey',
+    );
+    expect(configError(() => loadConfig({ env: { S3_ENDPOINT: 'minio:9000' }, cwd: workDir() })).message).toMatch(
+      /^S3_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/,
+    );
+    const file = workDir({ s3: { bucket: 'b', forcePathStyle: true }, diskEviction: { idleMs: 1000 } });
+    const config = loadConfig({ env: {}, cwd: file });
+    expect([config.s3.bucket, config.s3.forcePathStyle, config.diskEviction.idleMs]).toEqual(['b', true, 1000]);
   });
 
   it('parses every flag, by its commander attribute name', () => {

@@ -16,6 +16,12 @@ const PROTOCOL_ENV: Record<string, string> = {
   'auth.tokens': 'SYNC_AUTH_TOKENS',
   'logging.level': 'SYNC_LOG_LEVEL',
 };
+/** Sections whose variables and flags follow PROTOCOL.md §10 (S3_BUCKET, DISK_EVICTION_IDLE_MS). */
+const SECTION_PREFIX: Record<string, { env: string; flag: string }> = {
+  s3: { env: 'S3_', flag: 's3-' },
+  diskEviction: { env: 'DISK_EVICTION_', flag: 'disk-eviction-' },
+};
+const sectionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('.')));
 const upperSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const lastPart = (key: string): string => key.slice(key.lastIndexOf('.') + 1);
@@ -30,8 +36,9 @@ describe('the config option table', () => {
 
   it('names variables and flags consistently, each once', () => {
     for (const option of CONFIG_OPTIONS) {
-      expect(option.env).toBe(PROTOCOL_ENV[option.key] ?? `SYNC_${upperSnake(lastPart(option.key))}`);
-      if (!(option.key in PROTOCOL_ENV)) expect(option.flag).toBe(kebab(lastPart(option.key)));
+      const prefix = SECTION_PREFIX[sectionOf(option.key)] ?? { env: 'SYNC_', flag: '' };
+      expect(option.env).toBe(PROTOCOL_ENV[option.key] ?? `${prefix.env}${upperSnake(lastPart(option.key))}`);
+      if (!(option.key in PROTOCOL_ENV)) expect(option.flag).toBe(prefix.flag + kebab(lastPart(option.key)));
     }
     const unique = (values: unknown[]): void => expect(new Set(values).size).toBe(values.length);
     unique(CONFIG_OPTIONS.map((o) => o.env));

@@ -1,8 +1,8 @@
 import type { ConfigKey } from './config-keys.js';
 import { getAt } from './config-keys.js';
-import { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS, ORIGIN_CHECKS } from './types.js';
+import { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS, ORIGIN_CHECKS, S3_CHECKSUM_MODES } from './types.js';
 import type { ValueKind } from './value-kinds.js';
-import { boolean, integer, oneOf, origins, text, tokens, urlPath } from './value-kinds.js';
+import { boolean, integer, oneOf, optionalText, optionalUrl, origins, text, tokens, urlPath } from './value-kinds.js';
 
 /**
  * One configurable key and every way to set it. This table is the single source for environment
@@ -301,6 +301,135 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     kind: oneOf(LOG_LEVELS),
     description: 'Least severe level logged (structured JSON on stdout).',
   },
+  {
+    key: 's3.bucket',
+    env: 'S3_BUCKET',
+    flag: 's3-bucket',
+    arg: '<name>',
+    kind: optionalText('a bucket name'),
+    description:
+      'S3 bucket; setting it turns on S3 durability (change-batch archive, snapshots, restore of a missing database).',
+  },
+  {
+    key: 's3.region',
+    env: 'S3_REGION',
+    flag: 's3-region',
+    arg: '<region>',
+    kind: text('a region name'),
+    description: 'S3 region.',
+  },
+  {
+    key: 's3.endpoint',
+    env: 'S3_ENDPOINT',
+    flag: 's3-endpoint',
+    arg: '<url>',
+    kind: optionalUrl,
+    description: 'Endpoint URL of an S3-compatible store (MinIO, R2); empty for AWS.',
+  },
+  {
+    key: 's3.accessKeyId',
+    env: 'S3_ACCESS_KEY_ID',
+    flag: 's3-access-key-id',
+    arg: '<id>',
+    kind: optionalText('an access key id'),
+    description: "Access key id, set together with the secret; neither set means the SDK's default credential chain.",
+  },
+  {
+    key: 's3.secretAccessKey',
+    env: 'S3_SECRET_ACCESS_KEY',
+    flag: 's3-secret-access-key',
+    arg: '<secret>',
+    kind: optionalText('a secret access key'),
+    description: 'Secret access key (never logged).',
+  },
+  {
+    key: 's3.forcePathStyle',
+    env: 'S3_FORCE_PATH_STYLE',
+    flag: 's3-force-path-style',
+    arg: '[bool]',
+    kind: boolean,
+    description: 'Address the bucket in the path instead of the host name (MinIO, s3rver).',
+  },
+  {
+    key: 's3.keyPrefix',
+    env: 'S3_KEY_PREFIX',
+    flag: 's3-key-prefix',
+    arg: '<prefix>',
+    kind: optionalText('a key prefix'),
+    description: 'Prepended verbatim to every object key; include a trailing /.',
+  },
+  {
+    key: 's3.checksums',
+    env: 'S3_CHECKSUMS',
+    flag: 's3-checksums',
+    arg: '<mode>',
+    kind: oneOf(S3_CHECKSUM_MODES),
+    description:
+      "The SDK's request checksums: when-required works with every S3-compatible store; when-supported sends streamed uploads as aws-chunked, which some stores keep verbatim.",
+  },
+  {
+    key: 's3.snapshotIntervalMs',
+    env: 'S3_SNAPSHOT_INTERVAL_MS',
+    flag: 's3-snapshot-interval-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description: 'An open database with changes since its last snapshot gets a new one after this long.',
+  },
+  {
+    key: 's3.snapshotChanges',
+    env: 'S3_SNAPSHOT_CHANGES',
+    flag: 's3-snapshot-changes',
+    arg: '<n>',
+    kind: positive,
+    description: 'A database gets a new snapshot as soon as this many facts arrived since its last one.',
+  },
+  {
+    key: 's3.keepSnapshots',
+    env: 'S3_KEEP_SNAPSHOTS',
+    flag: 's3-keep-snapshots',
+    arg: '<n>',
+    kind: positive,
+    description:
+      'Snapshots kept per database; older ones, and the batches older than the oldest kept one, are deleted (the point-in-time restore window).',
+  },
+  {
+    key: 's3.retryMaxDelayMs',
+    env: 'S3_RETRY_MAX_DELAY_MS',
+    flag: 's3-retry-max-delay-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description: 'Longest wait between attempts of a failing upload; the wait doubles from 100 ms up to it.',
+  },
+  {
+    key: 's3.flushTimeoutMs',
+    env: 'S3_FLUSH_TIMEOUT_MS',
+    flag: 's3-flush-timeout-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description:
+      "How long closing a database, and shutdown, wait for pending batch uploads (what is left stays in the database's outbox).",
+  },
+  {
+    key: 'diskEviction.enabled',
+    env: 'DISK_EVICTION_ENABLED',
+    flag: 'disk-eviction-enabled',
+    arg: '[bool]',
+    kind: boolean,
+    description:
+      'With S3 on: an idle closed database leaves local disk once its batches and an image of it are in S3; it is restored when opened again.',
+  },
+  {
+    key: 'diskEviction.idleMs',
+    env: 'DISK_EVICTION_IDLE_MS',
+    flag: 'disk-eviction-idle-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description: 'How long a database stays closed on local disk before it is evicted.',
+  },
 ];
 
 /** The `-c, --config` flag is not a config key; it is listed with the options for help and docs. */
@@ -331,6 +460,7 @@ export const flagsOf = (option: { flag: string; short?: string; arg: string }): 
 export function formatDefault(option: ConfigOption): string {
   const value = defaultOf(option);
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
+  if (value === '') return '(none)';
   if (typeof value === 'number' && option.unit !== undefined) {
     const human = option.unit === 'ms' ? humanMs(value) : humanBytes(value);
     return human === undefined ? String(value) : `${value} (${human})`;

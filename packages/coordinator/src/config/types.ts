@@ -8,6 +8,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** `auto` is `strict` whenever `auth.mode` is not `none` (claimed site ids are then proven), else `any`. */
 export const ORIGIN_CHECKS = ['auto', 'any', 'strict'] as const;
 export type OriginCheck = (typeof ORIGIN_CHECKS)[number];
+/**
+ * Flexible checksums of the AWS SDK: `when-supported` sends streamed bodies as `aws-chunked`,
+ * which several S3-compatible stores (s3rver, some MinIO and R2 setups) store verbatim or refuse.
+ */
+export const S3_CHECKSUM_MODES = ['when-required', 'when-supported'] as const;
+export type S3ChecksumMode = (typeof S3_CHECKSUM_MODES)[number];
 
 export interface CoordinatorConfig {
   host: string;
@@ -73,6 +79,36 @@ export interface CoordinatorConfig {
     maxBufferedBytes: number;
   };
   logging: { level: LogLevel };
+  /** S3 durability (PROTOCOL.md §10): on when `bucket` is set. Empty strings mean "not set". */
+  s3: {
+    bucket: string;
+    region: string;
+    /** Custom endpoint URL (MinIO, R2, s3rver); empty for AWS. */
+    endpoint: string;
+    /** Used only with secretAccessKey; both empty means the SDK's default credential chain. */
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+    /** Prepended verbatim to every key (include a trailing `/`). */
+    keyPrefix: string;
+    checksums: S3ChecksumMode;
+    /** A database with changes since its last snapshot gets a new one after this long. */
+    snapshotIntervalMs: number;
+    /** ...or as soon as this many facts arrived since its last snapshot. */
+    snapshotChanges: number;
+    /** Snapshots kept per database; older ones, and batches older than the oldest kept, are deleted. */
+    keepSnapshots: number;
+    /** Longest wait between two attempts of a failing batch upload (backoff doubles up to it). */
+    retryMaxDelayMs: number;
+    /** How long closing a database (and shutdown) waits for its pending batch uploads. */
+    flushTimeoutMs: number;
+  };
+  /** Idle closed databases leave local disk once S3 holds all of them (only with S3 on). */
+  diskEviction: {
+    enabled: boolean;
+    /** How long a database stays closed on disk before it is evicted. */
+    idleMs: number;
+  };
 }
 
 export const DEFAULT_CONFIG: CoordinatorConfig = {
@@ -107,6 +143,22 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     maxBufferedBytes: 16 * 1024 * 1024,
   },
   logging: { level: 'info' },
+  s3: {
+    bucket: '',
+    region: 'us-east-1',
+    endpoint: '',
+    accessKeyId: '',
+    secretAccessKey: '',
+    forcePathStyle: false,
+    keyPrefix: '',
+    checksums: 'when-required',
+    snapshotIntervalMs: 5 * 60 * 1000,
+    snapshotChanges: 1000,
+    keepSnapshots: 5,
+    retryMaxDelayMs: 30 * 1000,
+    flushTimeoutMs: 10 * 1000,
+  },
+  diskEviction: { enabled: true, idleMs: 3600 * 1000 },
 };
 
 /** A partial config as a file, environment or command line gives it; merged per section. */

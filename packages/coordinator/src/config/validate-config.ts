@@ -102,6 +102,18 @@ function checkSendBuffer(merged: PartialConfig): void {
   }
 }
 
+/** The SDK would silently fall back to its default credential chain with only half a key pair. */
+function checkS3Credentials(merged: PartialConfig): void {
+  const id = merged.s3?.accessKeyId ?? '';
+  const secret = merged.s3?.secretAccessKey ?? '';
+  if ((id === '') !== (secret === '')) {
+    throw new ConfigError(
+      (id === '' ? 's3.accessKeyId' : 's3.secretAccessKey') satisfies ConfigKey,
+      'must be set together with ' + (id === '' ? 's3.secretAccessKey' : 's3.accessKeyId'),
+    );
+  }
+}
+
 /**
  * A complete, valid config from a partial one: unknown keys and bad values are errors naming the
  * key, missing keys take their defaults (merged per section), cross-key rules are applied.
@@ -110,5 +122,6 @@ function checkSendBuffer(merged: PartialConfig): void {
 export function validateConfig(partial: unknown): CoordinatorConfig {
   const checked = settleAuth(checkLayer(partial, ''));
   checkSendBuffer(checked);
+  checkS3Credentials(checked);
   return structuredClone(mergeLayers([DEFAULT_CONFIG, checked])) as CoordinatorConfig;
 }

@@ -100,3 +100,28 @@ export const tokens: ValueKind = {
   fromText: splitList,
   check: (v) => (isListOf(v, isCleanString) ? [...v] : undefined),
 };
+
+/** Like `text`, but the empty string is valid and means "not set" (the default of optional keys). */
+export function optionalText(expect: string): ValueKind {
+  return {
+    expect: `${expect} (empty for none)`,
+    fromText: (t) => t.trim(),
+    check: (v) => (v === '' || isCleanString(v) ? v : undefined),
+  };
+}
+
+/** An http(s) URL, or empty for none. */
+export const optionalUrl: ValueKind = {
+  expect: 'an http:// or https:// URL (empty for none)',
+  fromText: (t) => t.trim(),
+  check: (v) => {
+    if (v === '') return v;
+    if (!isCleanString(v)) return undefined;
+    try {
+      const url = new URL(v);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};

@@ -13,6 +13,8 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.token',
   'auth.tokens',
   'config.auth.tokens',
+  's3.secretAccessKey',
+  'config.s3.secretAccessKey',
 ];
 
 /**
