@@ -78,7 +78,7 @@ data dir, drives it over real sockets with the v1 wire, prints a Markdown table.
   --server-env <K=V>      extra environment for the coordinator, repeatable
                           (e.g. --server-env SYNC_BATCH_SIZE=5000)
 ${Object.keys(FLAG_TO_KEY)
-  .map((f) => `  --${f} <n>`.padEnd(26) + `default ${FULL[FLAG_TO_KEY[f]]} (quick ${QUICK[FLAG_TO_KEY[f]]})`)
+  .map((f) => `  --${f} <n>`.padEnd(29) + ` default ${FULL[FLAG_TO_KEY[f]]} (quick ${QUICK[FLAG_TO_KEY[f]]})`)
   .join('\n')}
 `;
 
