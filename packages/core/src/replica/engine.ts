@@ -87,9 +87,10 @@ export class Engine {
 
   /**
    * Runs `fn` in one store transaction and persists the clock and the sequence counter with it.
-   * When `fn` throws, the store, the clock and the counter are all as before.
+   * When `fn` throws, the store, the clock and the counter are all as before. `durable: false`
+   * marks bookkeeping whose loss in a crash is harmless (the store may skip the sync).
    */
-  write<T>(fn: () => T): T {
+  write<T>(fn: () => T, options?: { durable?: boolean }): T {
     this.assertOpen();
     if (this.writing) return fn();
     const seq0 = this.lastSeq;
@@ -104,7 +105,7 @@ export class Engine {
           this.store.setMeta(META.clock, `${c.wallTime}:${c.counter}`);
         }
         return result;
-      });
+      }, options);
     } catch (err) {
       this.lastSeq = seq0;
       this.clock = new HybridClock(this.siteId, clock0, this.now);

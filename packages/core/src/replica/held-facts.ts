@@ -7,7 +7,7 @@ import { hlcToBytes } from '../clock/hlc.js';
 import type { Change, SchemaMigration } from '../wire/types.js';
 import type { Engine } from './engine.js';
 import { pkKeyOf } from './pk-key.js';
-import { migrationKind, tableRef } from './store.js';
+import { migrationKind, tableRef, type RowVersions } from './store.js';
 
 const isChange = (fact: Change | SchemaMigration): fact is Change => fact.type === 'column' || fact.type === 'delete';
 
@@ -17,7 +17,10 @@ export function holdsFact(engine: Engine, fact: Change | SchemaMigration): boole
     const stored = engine.store.getMigrationHlc(fact.schema, migrationKind(fact.type), fact.table, fact.schemaVersion);
     return stored !== undefined && compareBytes(stored, hlc) >= 0;
   }
-  const versions = engine.store.rowVersions(tableRef(fact.schema, fact.table), pkKeyOf(fact.pk));
+  const pkKey = pkKeyOf(fact.pk);
+  const versions: RowVersions = engine.store.loadRows(tableRef(fact.schema, fact.table), [pkKey]).get(pkKey) ?? {
+    cells: new Map(),
+  };
   const tomb = versions.tombstone;
   if (fact.type === 'delete') return tomb !== undefined && compareBytes(tomb, hlc) >= 0;
   const cell = versions.cells.get(fact.column);

@@ -3,8 +3,8 @@
 import { compareBytes } from '../clock/bytes.js';
 import { META } from './engine.js';
 import type { MemoryReplicaStore } from './memory-store.js';
+import { byString, firstAfter, sortedCells, sortedKeys } from './sorted-keys.js';
 import type {
-  CellCursor,
   SnapshotReader,
   StoredCell,
   StoredMigration,
@@ -13,23 +13,9 @@ import type {
   TombstoneCursor,
 } from './store.js';
 
-const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Index of the first element strictly after the cursor (elements sorted by `cmp`). */
-function firstAfter<T>(items: readonly T[], cmpToCursor: (item: T) => number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cmpToCursor(items[mid]!) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export class MemorySnapshotReader implements SnapshotReader {
   readonly lastSeq: number;
-  private readonly tables: { ref: TableRef; cells: StoredCell[] }[];
+  private readonly tables: { ref: TableRef; keys: string[]; rows: StoredCell[][] }[];
   private readonly tombstones: StoredTombstone[];
   private readonly migrationList: StoredMigration[];
 
@@ -37,12 +23,10 @@ export class MemorySnapshotReader implements SnapshotReader {
     this.lastSeq = Number(store.getMeta(META.lastSeq) ?? '0');
     this.tables = [...store.cells.values()]
       .sort((a, b) => byString(a.ref.key, b.ref.key))
-      .map((t) => ({
-        ref: t.ref,
-        cells: [...t.rows.keys()]
-          .sort(byString)
-          .flatMap((pk) => [...t.rows.get(pk)!.values()].sort((a, b) => byString(a.column, b.column))),
-      }));
+      .map((t) => {
+        const keys = sortedKeys(t.rows);
+        return { ref: t.ref, keys, rows: keys.map((k) => sortedCells(t.rows.get(k)!)) };
+      });
     this.tombstones = [...store.tombstones.values()]
       .sort((a, b) => byString(a.ref.key, b.ref.key))
       .flatMap((t) => [...t.rows.keys()].sort(byString).map((pk) => t.rows.get(pk)!));
@@ -53,18 +37,25 @@ export class MemorySnapshotReader implements SnapshotReader {
     return this.tables.map((t) => t.ref);
   }
 
-  cellPage(table: TableRef, after: CellCursor | undefined, limit: number): StoredCell[] {
-    const cells = this.tables.find((t) => t.ref.key === table.key)?.cells ?? [];
-    const from = after
-      ? firstAfter(cells, (c) => byString(c.pkKey, after.pkKey) || byString(c.column, after.column))
-      : 0;
-    return cells.slice(from, from + limit);
+  rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
+    const t = this.tables.find((x) => x.ref.key === table.key);
+    if (!t) return [];
+    const from = firstAfter(t.keys, afterPkKey);
+    return t.rows.slice(from, from + maxRows);
   }
 
   tombstonePage(after: TombstoneCursor | undefined, limit: number): StoredTombstone[] {
-    const from = after
-      ? firstAfter(this.tombstones, (t) => byString(t.table.key, after.table.key) || byString(t.pkKey, after.pkKey))
-      : 0;
+    let from = 0;
+    if (after) {
+      // first tombstone strictly after (table key, pk key)
+      let hi = this.tombstones.length;
+      while (from < hi) {
+        const mid = (from + hi) >>> 1;
+        const t = this.tombstones[mid]!;
+        if ((byString(t.table.key, after.table.key) || byString(t.pkKey, after.pkKey)) <= 0) from = mid + 1;
+        else hi = mid;
+      }
+    }
     return this.tombstones.slice(from, from + limit);
   }
 

@@ -2,15 +2,19 @@
 // restores every Map exactly. Scans are full passes (no HLC index): fine for the sizes a memory
 // replica holds, and it keeps this store small.
 import { bytesEqual, compareBytes, toHex } from '../clock/bytes.js';
+import { BASE_BYTES, opSeqOf, siteOfHlc } from './hlc-parts.js';
 import { MemorySnapshotReader } from './memory-snapshot.js';
+import { firstAfter, sortedCells, sortedKeys } from './sorted-keys.js';
 import {
   type MigrationKind,
+  type RowWrite,
   type PruneResult,
   type ReplicaStore,
   type RowVersions,
   type SnapshotReader,
   type StoredCell,
-  type StoredFact,
+  type ScannedFact,
+  type ScannedTx,
   type StoredMigration,
   type StoredTombstone,
   type TableRef,
@@ -26,10 +30,6 @@ function migrationKey(schema: string, kind: MigrationKind, name: string, version
   return JSON.stringify([schema, kind, name, version]);
 }
 
-function siteOf(hlc: Uint8Array): Uint8Array {
-  return hlc.subarray(10, 26);
-}
-
 export class MemoryReplicaStore implements ReplicaStore {
   private readonly meta = new Map<string, string>();
   readonly cells = new Map<string, TableMap<Map<string, StoredCell>>>();
@@ -37,6 +37,9 @@ export class MemoryReplicaStore implements ReplicaStore {
   readonly migrations = new Map<string, StoredMigration>();
   private readonly watermarks = new Map<string, Map<string, WatermarkRecord>>();
   private undo: (() => void)[] | undefined;
+  /** Counts changes, so caches derived from the Maps know when they went stale. */
+  private writes = 0;
+  private readonly sortedRows = new WeakMap<object, { writes: number; keys: string[] }>();
 
   transaction<T>(fn: () => T): T {
     if (this.undo) throw new Error('MemoryReplicaStore transactions do not nest');
@@ -54,6 +57,7 @@ export class MemoryReplicaStore implements ReplicaStore {
 
   /** Sets or (with undefined) deletes one entry, remembering how to take it back. */
   private put<K, V>(map: Map<K, V>, key: K, value: V | undefined): void {
+    this.writes++;
     const had = map.has(key);
     const prev = map.get(key);
     if (value === undefined) map.delete(key);
@@ -83,31 +87,38 @@ export class MemoryReplicaStore implements ReplicaStore {
     this.put(this.meta, key, undefined);
   }
 
-  rowVersions(table: TableRef, pkKey: string): RowVersions {
-    const row = this.cells.get(table.key)?.rows.get(pkKey);
-    const cells = new Map<string, Uint8Array>();
-    if (row) for (const [col, c] of row) cells.set(col, c.hlc);
-    const tomb = this.tombstones.get(table.key)?.rows.get(pkKey);
-    return tomb ? { cells, tombstone: tomb.hlc } : { cells };
+  loadRows(table: TableRef, pkKeys: readonly string[]): Map<string, RowVersions> {
+    const out = new Map<string, RowVersions>();
+    const cellRows = this.cells.get(table.key)?.rows;
+    const tombRows = this.tombstones.get(table.key)?.rows;
+    for (const pkKey of pkKeys) {
+      const cells = new Map<string, Uint8Array>();
+      const row = cellRows?.get(pkKey);
+      if (row) for (const [col, c] of row) cells.set(col, c.hlc);
+      const tomb = tombRows?.get(pkKey);
+      out.set(pkKey, tomb ? { cells, tombstone: tomb.hlc } : { cells });
+    }
+    return out;
   }
 
-  putCell(cell: StoredCell): void {
-    const t = this.tableOf(this.cells, cell.table, true)!;
-    let row = t.rows.get(cell.pkKey);
-    if (!row) this.put(t.rows, cell.pkKey, (row = new Map()));
-    this.put(row, cell.column, cell);
+  writeRows(table: TableRef, rows: readonly RowWrite[]): void {
+    for (const w of rows) {
+      if (w.tombstone) this.put(this.tableOf(this.tombstones, table, true)!.rows, w.pkKey, w.tombstone);
+      if (w.clear) this.clearCells(table, w.pkKey, w.clear);
+      if (w.cells.length === 0) continue;
+      const t = this.tableOf(this.cells, table, true)!;
+      let row = t.rows.get(w.pkKey);
+      if (!row) this.put(t.rows, w.pkKey, (row = new Map()));
+      for (const c of w.cells) this.put(row, c.column, c);
+    }
   }
 
-  putTombstone(tombstone: StoredTombstone): void {
-    const t = this.tableOf(this.tombstones, tombstone.table, true)!;
-    this.put(t.rows, tombstone.pkKey, tombstone);
-  }
-
-  deleteRowCells(table: TableRef, pkKey: string, upTo?: Uint8Array): void {
+  private clearCells(table: TableRef, pkKey: string, clear: 'all' | Uint8Array): void {
     const t = this.cells.get(table.key);
     const row = t?.rows.get(pkKey);
     if (!t || !row) return;
-    for (const [col, c] of [...row]) if (!upTo || compareBytes(c.hlc, upTo) <= 0) this.put(row, col, undefined);
+    for (const [col, c] of [...row])
+      if (clear === 'all' || compareBytes(c.hlc, clear) <= 0) this.put(row, col, undefined);
     if (row.size === 0) this.dropRow(this.cells, t, pkKey);
   }
 
@@ -121,30 +132,54 @@ export class MemoryReplicaStore implements ReplicaStore {
     return [...this.migrations.values()];
   }
 
-  private *facts(): Iterable<StoredFact> {
-    for (const t of this.cells.values())
-      for (const row of t.rows.values()) for (const c of row.values()) yield { kind: 'cell', ...c };
-    for (const t of this.tombstones.values()) for (const x of t.rows.values()) yield { kind: 'tombstone', ...x };
-  }
-
-  scanAfterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined): Iterable<StoredFact> {
-    const out: StoredFact[] = [];
-    for (const f of this.facts()) {
-      if (after && compareBytes(f.hlc, after) <= 0) continue;
-      if (excludeSite && bytesEqual(siteOf(f.hlc), excludeSite)) continue;
-      out.push(f);
+  /** Every cell and tombstone passing `keep`, grouped per transaction, ascending by base. */
+  private scan(keep: (hlc: Uint8Array, seq: number) => boolean, excludeSite: Uint8Array | undefined): ScannedTx[] {
+    const picked: { hlc: Uint8Array; fact: ScannedFact }[] = [];
+    const consider = (hlc: Uint8Array, seq: number, fact: () => ScannedFact): void => {
+      if (!keep(hlc, seq) || (excludeSite && bytesEqual(siteOfHlc(hlc), excludeSite))) return;
+      picked.push({ hlc, fact: fact() });
+    };
+    for (const t of this.cells.values()) {
+      for (const row of t.rows.values()) {
+        for (const c of row.values()) {
+          consider(c.hlc, c.seq, () => ({
+            kind: 'cell',
+            table: c.table,
+            pk: c.pk,
+            column: c.column,
+            value: c.value,
+            opSeq: opSeqOf(c.hlc),
+          }));
+        }
+      }
     }
-    return out.sort((a, b) => compareBytes(a.hlc, b.hlc));
-  }
-
-  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[] {
-    const out: StoredFact[] = [];
-    for (const f of this.facts()) {
-      if (f.seq <= afterSeq || compareBytes(f.hlc, below) >= 0) continue;
-      if (excludeSite && bytesEqual(siteOf(f.hlc), excludeSite)) continue;
-      out.push(f);
+    for (const t of this.tombstones.values()) {
+      for (const x of t.rows.values()) {
+        consider(x.hlc, x.seq, () => ({
+          kind: 'tombstone',
+          table: x.table,
+          pk: x.pk,
+          opSeq: opSeqOf(x.hlc),
+          ...(x.priorRow ? { priorRow: x.priorRow } : {}),
+        }));
+      }
+    }
+    picked.sort((a, b) => compareBytes(a.hlc, b.hlc));
+    const out: ScannedTx[] = [];
+    for (const { hlc, fact } of picked) {
+      const last = out[out.length - 1];
+      if (last && bytesEqual(last.base, hlc.subarray(0, BASE_BYTES))) last.facts.push(fact);
+      else out.push({ base: hlc.slice(0, BASE_BYTES), facts: [fact] });
     }
     return out;
+  }
+
+  scanAfterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined): Iterable<ScannedTx> {
+    return this.scan((hlc) => !after || compareBytes(hlc, after) > 0, excludeSite);
+  }
+
+  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[] {
+    return this.scan((hlc, seq) => seq > afterSeq && compareBytes(hlc, below) < 0, excludeSite);
   }
 
   rowCells(table: TableRef, pkKey: string): StoredCell[] {
@@ -152,10 +187,17 @@ export class MemoryReplicaStore implements ReplicaStore {
     return row ? [...row.values()] : [];
   }
 
-  listRows(table: TableRef): Iterable<StoredCell[]> {
+  rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
     const t = this.cells.get(table.key);
     if (!t) return [];
-    return [...t.rows.keys()].sort().map((pk) => [...t.rows.get(pk)!.values()]);
+    // Sorted keys are cached until the next write, so paging through a table stays linear.
+    let sorted = this.sortedRows.get(t);
+    if (!sorted || sorted.writes !== this.writes) {
+      sorted = { writes: this.writes, keys: sortedKeys(t.rows) };
+      this.sortedRows.set(t, sorted);
+    }
+    const from = firstAfter(sorted.keys, afterPkKey);
+    return sorted.keys.slice(from, from + maxRows).map((k) => sortedCells(t.rows.get(k)!));
   }
 
   hasTable(schema: string, table: string): boolean {

@@ -7,7 +7,15 @@ import { hlcToBytes } from '../clock/hlc.js';
 import type { Change, ColumnChange, DeleteChange, SchemaMigration } from '../wire/types.js';
 import type { Engine } from './engine.js';
 import { pkKeyOf } from './pk-key.js';
-import { migrationKind, tableRef, type RowVersions, type TableRef } from './store.js';
+import {
+  migrationKind,
+  tableRef,
+  type RowVersions,
+  type RowWrite,
+  type StoredCell,
+  type StoredTombstone,
+  type TableRef,
+} from './store.js';
 
 export interface MergeCounts {
   applied: number;
@@ -21,13 +29,8 @@ interface Candidate<C extends Change> {
 }
 
 interface RowWork {
-  readonly table: TableRef;
   readonly pkKey: string;
-  readonly versions: RowVersions;
-  /** The newest delete of the batch that beat the stored tombstone. */
-  del?: Candidate<DeleteChange>;
-  /** Column changes that beat the stored versions; a batch delete may still block them. */
-  readonly columns: Candidate<ColumnChange>[];
+  readonly changes: Candidate<Change>[];
 }
 
 /** Step 2: every migration in HLC order; a stored record with HLC ≥ the incoming one wins. */
@@ -78,11 +81,8 @@ export function mergeData(
   skipOwnOrigin: boolean,
   tables: TableRefs = new TableRefs(),
 ): void {
-  const { store, siteId } = engine;
-  const allowResurrection = engine.settings.allowResurrection;
-  const rows = new Map<TableRef, Map<string, RowWork>>();
-  const order: RowWork[] = [];
-
+  const { siteId } = engine;
+  const byTable = new Map<TableRef, Map<string, RowWork>>();
   for (const change of changes) {
     if (skipOwnOrigin && bytesEqual(change.hlc.siteId, siteId)) {
       counts.skipped++;
@@ -90,76 +90,94 @@ export function mergeData(
     }
     const table = tables.get(change.schema, change.table);
     const pkKey = pkKeyOf(change.pk);
-    let byPk = rows.get(table);
-    if (!byPk) rows.set(table, (byPk = new Map()));
-    let row = byPk.get(pkKey);
-    if (!row) {
-      row = { table, pkKey, versions: store.rowVersions(table, pkKey), columns: [] };
-      byPk.set(pkKey, row);
-      order.push(row);
+    let rows = byTable.get(table);
+    if (!rows) byTable.set(table, (rows = new Map()));
+    let row = rows.get(pkKey);
+    if (!row) rows.set(pkKey, (row = { pkKey, changes: [] }));
+    row.changes.push({ change, hlc: hlcToBytes(change.hlc) });
+  }
+  const createdAt = engine.now();
+  for (const [table, rows] of byTable) {
+    const versions = engine.store.loadRows(table, [...rows.keys()]);
+    const writes: RowWrite[] = [];
+    for (const row of rows.values()) {
+      const write = mergeRow(engine, row, versions.get(row.pkKey) ?? NO_VERSIONS, counts, createdAt, table);
+      if (write) writes.push(write);
     }
-    const hlc = hlcToBytes(change.hlc);
-    const tomb = row.versions.tombstone;
+    if (writes.length > 0) engine.store.writeRows(table, writes);
+  }
+}
+
+const NO_VERSIONS: RowVersions = { cells: new Map() };
+
+/** Judges one row's changes against its stored versions and returns what to write, if anything. */
+function mergeRow(
+  engine: Engine,
+  row: RowWork,
+  versions: RowVersions,
+  counts: MergeCounts,
+  createdAt: number,
+  table: TableRef,
+): RowWrite | undefined {
+  const allowResurrection = engine.settings.allowResurrection;
+  const tomb = versions.tombstone;
+  let del: Candidate<DeleteChange> | undefined;
+  const columns: Candidate<ColumnChange>[] = [];
+  for (const cand of row.changes) {
+    const { change, hlc } = cand;
     if (change.type === 'delete') {
       // A delete never compares against cells: it always beats them (§6.3).
       if (tomb && compareBytes(tomb, hlc) >= 0) {
         counts.skipped++;
       } else {
         counts.applied++;
-        if (!row.del || compareBytes(hlc, row.del.hlc) > 0) row.del = { change, hlc };
+        if (!del || compareBytes(hlc, del.hlc) > 0) del = { change, hlc };
       }
       continue;
     }
-    const stored = row.versions.cells.get(change.column);
+    const stored = versions.cells.get(change.column);
     if (stored && compareBytes(hlc, stored) <= 0) {
       counts.conflicts++; // includes exact duplicates
     } else if (tomb && (!allowResurrection || compareBytes(tomb, hlc) >= 0)) {
       counts.skipped++;
     } else {
-      row.columns.push({ change, hlc });
+      columns.push({ change, hlc });
     }
   }
 
-  const createdAt = engine.now();
-  for (const row of order) {
-    const winners = new Map<string, Candidate<ColumnChange>>();
-    for (const cand of row.columns) {
-      // Step 4: a delete applied in this batch blocks this batch's column writes for the row.
-      if (row.del && (!allowResurrection || compareBytes(row.del.hlc, cand.hlc) >= 0)) {
-        counts.skipped++;
-        continue;
-      }
-      counts.applied++;
-      const prev = winners.get(cand.change.column);
-      if (!prev || compareBytes(cand.hlc, prev.hlc) > 0) winners.set(cand.change.column, cand);
+  const winners = new Map<string, Candidate<ColumnChange>>();
+  for (const cand of columns) {
+    // Step 4: a delete applied in this batch blocks this batch's column writes for the row.
+    if (del && (!allowResurrection || compareBytes(del.hlc, cand.hlc) >= 0)) {
+      counts.skipped++;
+      continue;
     }
-    if (row.del) {
-      const d = row.del.change;
-      store.putTombstone({
-        table: row.table,
-        pkKey: row.pkKey,
-        pk: d.pk,
-        hlc: row.del.hlc,
-        seq: engine.nextSeq(),
-        createdAt,
-        ...(d.priorRow ? { priorRow: d.priorRow } : {}),
-      });
-      // With resurrection allowed, cells newer than the tombstone are revivals and survive; that
-      // keeps the outcome independent of arrival order. Without it every cell of the row goes.
-      if (row.versions.cells.size > 0) {
-        store.deleteRowCells(row.table, row.pkKey, allowResurrection ? row.del.hlc : undefined);
-      }
-    }
-    for (const { change, hlc } of winners.values()) {
-      store.putCell({
-        table: row.table,
-        pkKey: row.pkKey,
-        pk: change.pk,
-        column: change.column,
-        value: change.value,
-        hlc,
-        seq: engine.nextSeq(),
-      });
-    }
+    counts.applied++;
+    const prev = winners.get(cand.change.column);
+    if (!prev || compareBytes(cand.hlc, prev.hlc) > 0) winners.set(cand.change.column, cand);
   }
+  if (!del && winners.size === 0) return undefined;
+
+  const cells: StoredCell[] = [];
+  for (const { change, hlc } of winners.values()) {
+    const seq = engine.nextSeq();
+    // -0 is stored as 0: the wire (JSON) cannot tell them apart, so neither do replicas.
+    const value = change.value === 0 ? 0 : change.value;
+    cells.push({ table, pkKey: row.pkKey, pk: change.pk, column: change.column, value, hlc, seq });
+  }
+  if (!del) return { pkKey: row.pkKey, cells };
+  const d = del.change;
+  const tombstone: StoredTombstone = {
+    table,
+    pkKey: row.pkKey,
+    pk: d.pk,
+    hlc: del.hlc,
+    seq: engine.nextSeq(),
+    createdAt,
+    ...(d.priorRow ? { priorRow: d.priorRow } : {}),
+  };
+  // With resurrection allowed, cells newer than the tombstone are revivals and survive; that
+  // keeps the outcome independent of arrival order. Without it every cell of the row goes.
+  const clear = versions.cells.size === 0 ? undefined : allowResurrection ? del.hlc : 'all';
+  return { pkKey: row.pkKey, tombstone, ...(clear ? { clear } : {}), cells };
 }

@@ -23,8 +23,19 @@ export function isCanonicalPk(pk: readonly SqlValue[]): boolean {
   return true;
 }
 
+/** True when JSON.stringify already writes the wire text (no blob, bigint or non-finite number). */
+function isPlainJson(pk: readonly SqlValue[]): boolean {
+  for (const v of pk) {
+    if (typeof v === 'string' || typeof v === 'boolean' || v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) return false;
+  }
+  return true;
+}
+
 /** The wire text of the pk with integers canonicalised; stores key rows by it. */
 export function pkKeyOf(pk: readonly SqlValue[]): string {
+  if (isPlainJson(pk)) return JSON.stringify(pk);
   return JSON.stringify(encodeSqlValues(isCanonicalPk(pk) ? pk : pk.map(canonicalInteger)));
 }
 

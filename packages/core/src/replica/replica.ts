@@ -31,6 +31,8 @@ import { snapshotChunks } from './snapshot-out.js';
 import { tableRef, type ReplicaStore, type StoredCell } from './store.js';
 import { assertPk } from './validate-input.js';
 
+const LIST_PAGE_ROWS = 500;
+
 export interface LiveRow {
   readonly pk: readonly SqlValue[];
   readonly columns: Map<string, SqlValue>;
@@ -138,11 +140,16 @@ export class Replica {
     return cells.length === 0 ? undefined : toColumns(cells);
   }
 
-  /** Live rows of a table in pk-key order. */
+  /** Live rows of a table in pk-key order, read page by page (no statement stays open). */
   *listRows(schema: string, table: string): IterableIterator<LiveRow> {
     this.engine.assertOpen();
-    for (const cells of this.engine.store.listRows(tableRef(schema, table))) {
-      yield { pk: cells[0]!.pk, columns: toColumns(cells) };
+    const ref = tableRef(schema, table);
+    let after: string | undefined;
+    for (;;) {
+      const rows = this.engine.store.rowPage(ref, after, LIST_PAGE_ROWS);
+      for (const cells of rows) yield { pk: cells[0]!.pk, columns: toColumns(cells) };
+      if (rows.length < LIST_PAGE_ROWS) return;
+      after = rows[rows.length - 1]![0]!.pkKey;
     }
   }
 

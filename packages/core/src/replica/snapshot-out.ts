@@ -10,7 +10,7 @@ import {
 } from '../wire/types.js';
 import type { Engine } from './engine.js';
 import type { SnapshotOptions } from './replica-api.js';
-import type { CellCursor, SnapshotReader, StoredMigration, TableRef, TombstoneCursor } from './store.js';
+import type { SnapshotReader, StoredMigration, TableRef, TombstoneCursor } from './store.js';
 import { recordWatermark } from './watermarks.js';
 
 export const MAX_SNAPSHOT_CHUNK = 1000;
@@ -100,22 +100,28 @@ async function* tableChunks(
   const { schema, table: name } = table;
   yield { type: 'table-start', schema, table: name, estimatedEntries: 0 };
   let written = 0;
-  let after: CellCursor | undefined;
+  let entries: SnapshotColumnEntry[] = [];
+  let after: string | undefined;
   for (;;) {
-    const cells = reader.cellPage(table, after, chunkSize);
-    if (cells.length === 0) break;
-    const entries: SnapshotColumnEntry[] = cells.map((c) => ({
-      pk: c.pk,
-      column: c.column,
-      value: c.value,
-      hlc: hlcFromBytes(c.hlc),
-    }));
+    const rows = reader.rowPage(table, after, chunkSize);
+    for (const row of rows) {
+      for (const c of row) {
+        entries.push({ pk: c.pk, column: c.column, value: c.value, hlc: hlcFromBytes(c.hlc) });
+        if (entries.length === chunkSize) {
+          written += entries.length;
+          await yieldToEventLoop();
+          yield { type: 'column-versions', schema, table: name, entries };
+          entries = [];
+        }
+      }
+    }
+    if (rows.length < chunkSize) break;
+    after = rows[rows.length - 1]![0]!.pkKey;
+  }
+  if (entries.length > 0) {
     written += entries.length;
-    const last = cells[cells.length - 1]!;
-    after = { pkKey: last.pkKey, column: last.column };
     await yieldToEventLoop();
     yield { type: 'column-versions', schema, table: name, entries };
-    if (cells.length < chunkSize) break;
   }
   yield { type: 'table-end', schema, table: name, entriesWritten: written };
   return written;

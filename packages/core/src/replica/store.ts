@@ -53,7 +53,41 @@ export interface StoredMigration {
   readonly seq: number;
 }
 
-export type StoredFact = ({ readonly kind: 'cell' } & StoredCell) | ({ readonly kind: 'tombstone' } & StoredTombstone);
+/** A fact as "changes since" reads it; its HLC is its transaction's base plus `opSeq`. */
+export type ScannedFact =
+  | {
+      readonly kind: 'cell';
+      readonly table: TableRef;
+      readonly pk: readonly SqlValue[];
+      readonly column: string;
+      readonly value: SqlValue;
+      readonly opSeq: number;
+    }
+  | {
+      readonly kind: 'tombstone';
+      readonly table: TableRef;
+      readonly pk: readonly SqlValue[];
+      readonly opSeq: number;
+      readonly priorRow?: readonly SqlValue[];
+    };
+
+/** The facts of one transaction that a scan selected, in any order. */
+export interface ScannedTx {
+  /** Bytes 0..25 of the facts' HLCs: (wallTime, counter, siteId). */
+  readonly base: Uint8Array;
+  readonly facts: ScannedFact[];
+}
+
+/** What a merge writes to one row, applied in this order. */
+export interface RowWrite {
+  readonly pkKey: string;
+  /** Replaces the row's tombstone. */
+  readonly tombstone?: StoredTombstone;
+  /** Deletes existing cells: all of them, or those whose HLC ≤ the given one. */
+  readonly clear?: 'all' | Uint8Array;
+  /** New cell versions; each replaces the stored cell of its column. */
+  readonly cells: readonly StoredCell[];
+}
 
 /** The stored versions of one row that a merge compares against. */
 export interface RowVersions {
@@ -73,12 +107,6 @@ export interface WatermarkRecord {
   readonly useSeq: number;
 }
 
-/** Where a cell page resumes: strictly after this (pkKey, column). */
-export interface CellCursor {
-  readonly pkKey: string;
-  readonly column: string;
-}
-
 /** Where a tombstone page resumes: strictly after this (table, pkKey) in the store's order. */
 export interface TombstoneCursor {
   readonly table: TableRef;
@@ -91,7 +119,8 @@ export interface SnapshotReader {
   readonly lastSeq: number;
   /** Tables with at least one live cell, in store-key order. */
   tablesWithCells(): TableRef[];
-  cellPage(table: TableRef, after: CellCursor | undefined, limit: number): StoredCell[];
+  /** See ReplicaStore.rowPage. */
+  rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][];
   /** Ordered by table then pk, so each table's tombstones are contiguous. */
   tombstonePage(after: TombstoneCursor | undefined, limit: number): StoredTombstone[];
   migrations(): StoredMigration[];
@@ -106,21 +135,23 @@ export interface PruneResult {
 }
 
 export interface ReplicaStore {
-  /** Runs `fn` atomically: when it throws, the store is exactly as before. Not re-entrant. */
-  transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` atomically: when it throws, the store is exactly as before. Not re-entrant. With
+   * `durable: false` the commit may skip syncing to disk (it stays atomic and ordered).
+   */
+  transaction<T>(fn: () => T, options?: { durable?: boolean }): T;
 
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
   deleteMeta(key: string): void;
 
-  /** Cell HLCs and tombstone of one row: the only read a merge needs. */
-  rowVersions(table: TableRef, pkKey: string): RowVersions;
-  /** Insert or replace the cell at (table, pkKey, column). */
-  putCell(cell: StoredCell): void;
-  /** Insert or replace the tombstone of (table, pkKey). */
-  putTombstone(tombstone: StoredTombstone): void;
-  /** Deletes the row's cells; with `upTo`, only those whose HLC ≤ upTo. */
-  deleteRowCells(table: TableRef, pkKey: string, upTo?: Uint8Array): void;
+  /**
+   * Cell HLCs and tombstones of many rows of one table (rows without any come back empty): the
+   * only read a merge needs. Batched so a store can answer with few round trips.
+   */
+  loadRows(table: TableRef, pkKeys: readonly string[]): Map<string, RowVersions>;
+  /** The merge's writes for rows of one table, batched for the same reason. */
+  writeRows(table: TableRef, rows: readonly RowWrite[]): void;
 
   getMigrationHlc(schema: string, kind: MigrationKind, name: string, schemaVersion: number): Uint8Array | undefined;
   /** Insert or replace the migration at (schema, kind, table, schemaVersion). */
@@ -128,17 +159,22 @@ export interface ReplicaStore {
   listMigrations(): StoredMigration[];
 
   /**
-   * Cells and tombstones with HLC > `after` (all when undefined), ascending by HLC, lazily, minus
-   * those whose HLC site is `excludeSite`. The caller finishes or `return()`s the iterator before
-   * writing.
+   * Cells and tombstones with HLC > `after` (all when undefined), minus those whose HLC site is
+   * `excludeSite`, as whole transactions ascending by base, lazily (a batch bound stops early).
+   * The caller finishes or `return()`s the iterator before writing. `expectedFacts` says how many
+   * facts the caller will probably take, so a store can size its reads.
    */
-  scanAfterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined): Iterable<StoredFact>;
-  /** Cells and tombstones with seq > `afterSeq` and HLC < `below`, minus `excludeSite`; any order. */
-  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[];
+  scanAfterHlc(
+    after: Uint8Array | undefined,
+    excludeSite: Uint8Array | undefined,
+    expectedFacts?: number,
+  ): Iterable<ScannedTx>;
+  /** Cells and tombstones with seq > `afterSeq` and HLC < `below`, minus `excludeSite`, per transaction. */
+  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[];
 
   rowCells(table: TableRef, pkKey: string): StoredCell[];
-  /** Live cells of a table grouped per row, rows in pk-key order. */
-  listRows(table: TableRef): Iterable<StoredCell[]>;
+  /** Up to `maxRows` rows with live cells after `afterPkKey`, in pk-key order, cells by column. */
+  rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][];
   /** Any live cell, tombstone or table-kind migration for it. */
   hasTable(schema: string, table: string): boolean;
 

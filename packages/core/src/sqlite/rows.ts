@@ -4,14 +4,14 @@ import type Database from 'better-sqlite3';
 import {
   tableRef,
   type StoredCell,
-  type StoredFact,
   type StoredMigration,
   type StoredTombstone,
   type TableRef,
 } from '../replica/store.js';
 import { decodeSqlValues } from '../wire/sql-value.js';
 import type { MigrationType, SqlValue } from '../wire/types.js';
-import { asBytes, loadValue } from './value-codec.js';
+import { parseMeta, parseVals } from './fragments.js';
+import { hlcOf } from '../replica/hlc-parts.js';
 
 /** (schema, table) ↔ integer id, cached; fact rows carry the id, not the names. */
 export class TableDirectory {
@@ -72,19 +72,35 @@ export function decodeRowText(text: string | null): SqlValue[] | undefined {
   return text === null ? undefined : decodeSqlValues(JSON.parse(text), 'stored priorRow');
 }
 
-export const CELL_COLUMNS = 'seq, tbl, pk, pkx, col, v, vt, hlc';
-export type CellRow = [number, number, string, string | null, string, unknown, number | null, Uint8Array];
+/** Buffers from better-sqlite3 become plain Uint8Arrays (a view, no copy). */
+export function asBytes(b: unknown): Uint8Array {
+  const buf = b as Uint8Array;
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
 
-export function toCell(r: CellRow, tables: TableDirectory, pks: PkDecoder): StoredCell {
-  return {
-    table: tables.refOf(r[1]),
-    pkKey: r[2],
-    pk: pks.decode(r[2], r[3]),
-    column: r[4],
-    value: loadValue(r[5], r[6]),
-    hlc: asBytes(r[7]),
-    seq: r[0],
-  };
+export const FRAGMENT_COLUMNS = 'seq, tbl, pk, pkx, base, meta, vals';
+export type FragmentRow = [number, number, string, string | null, Uint8Array, string, string];
+
+/** The cells of one fragment row, optionally only those whose HLC passes `keep`. */
+export function fragmentCells(
+  r: FragmentRow,
+  tables: TableDirectory,
+  pks: PkDecoder,
+  keep?: (hlc: Uint8Array) => boolean,
+): StoredCell[] {
+  const meta = parseMeta(r[5]);
+  const base = asBytes(r[4]);
+  const table = tables.refOf(r[1]);
+  const pk = pks.decode(r[2], r[3]);
+  let values: SqlValue[] | undefined;
+  const out: StoredCell[] = [];
+  for (let i = 0; i < meta.length; i++) {
+    const hlc = hlcOf(base, meta[i]!.opSeq);
+    if (keep && !keep(hlc)) continue;
+    values ??= parseVals(r[6]);
+    out.push({ table, pkKey: r[2], pk, column: meta[i]!.column, value: values[i]!, hlc, seq: r[0] });
+  }
+  return out;
 }
 
 export const TOMBSTONE_COLUMNS = 'seq, tbl, pk, pkx, hlc, created, prior';
@@ -99,45 +115,6 @@ export function toTombstone(r: TombstoneRow, tables: TableDirectory, pks: PkDeco
     hlc: asBytes(r[4]),
     seq: r[0],
     createdAt: r[5],
-    ...(priorRow ? { priorRow } : {}),
-  };
-}
-
-/** Cells and tombstones in one result: kind 0 = cell, 1 = tombstone. */
-export const FACT_SELECT = {
-  cells: `SELECT 0, seq, tbl, pk, pkx, col, v, vt, hlc, NULL, NULL FROM cells`,
-  tombstones: `SELECT 1, seq, tbl, pk, pkx, NULL, NULL, NULL, hlc, created, prior FROM tombstones`,
-};
-export type FactRow = [
-  0 | 1,
-  number,
-  number,
-  string,
-  string | null,
-  string | null,
-  unknown,
-  number | null,
-  Uint8Array,
-  number | null,
-  string | null,
-];
-
-export function toFact(r: FactRow, tables: TableDirectory, pks: PkDecoder): StoredFact {
-  const table = tables.refOf(r[2]);
-  const pk = pks.decode(r[3], r[4]);
-  const hlc = asBytes(r[8]);
-  if (r[0] === 0) {
-    return { kind: 'cell', table, pkKey: r[3], pk, column: r[5]!, value: loadValue(r[6], r[7]), hlc, seq: r[1] };
-  }
-  const priorRow = decodeRowText(r[10]);
-  return {
-    kind: 'tombstone',
-    table,
-    pkKey: r[3],
-    pk,
-    hlc,
-    seq: r[1],
-    createdAt: r[9]!,
     ...(priorRow ? { priorRow } : {}),
   };
 }

@@ -1,9 +1,14 @@
 // The SQLite layout of one replica (DESIGN.md "Storage sketch"): one file per database.
 //
+// Cells are stored as fragments: one record per (row, writing transaction) holding that
+// transaction's live cells of the row. A 100-row × 3-column transaction is 100 records, not 300,
+// which divides the b-tree work of a merge by the column count. A cell's HLC is the fragment's
+// `base` (wallTime, counter, siteId: 26 bytes) plus its opSeq, so "changes since" is a range scan
+// on the base index, already grouped by transaction (no separate change log to keep in step).
+//
 // `seq` (the arrival sequence) is each fact table's INTEGER PRIMARY KEY: appends land at the end
-// of the b-tree, "arrived after c" is a rowid range, and no separate arrival index is needed.
-// HLCs are 30-byte blobs whose memcmp order is HLC order, so "changes since" is a range scan on
-// the hlc index (DESIGN.md: no separate change log to keep in step).
+// of the b-tree and "arrived after c" is a rowid range. A fragment keeps its seq when a newer
+// write takes one of its columns away, because its remaining facts arrived when it did.
 import type Database from 'better-sqlite3';
 
 export const SCHEMA_SQL = `
@@ -11,10 +16,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS tables (
   id INTEGER PRIMARY KEY, schema TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (schema, name));
 CREATE TABLE IF NOT EXISTS cells (
-  seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL,
-  hlc BLOB NOT NULL, v, vt INTEGER, pkx TEXT);
-CREATE UNIQUE INDEX IF NOT EXISTS cells_key ON cells (tbl, pk, col);
-CREATE INDEX IF NOT EXISTS cells_hlc ON cells (hlc);
+  seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, pk TEXT NOT NULL, base BLOB NOT NULL,
+  meta TEXT NOT NULL, vals TEXT NOT NULL, pkx TEXT);
+CREATE INDEX IF NOT EXISTS cells_row ON cells (tbl, pk);
+CREATE INDEX IF NOT EXISTS cells_base ON cells (base);
 CREATE TABLE IF NOT EXISTS tombstones (
   seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, pk TEXT NOT NULL, hlc BLOB NOT NULL,
   created INTEGER NOT NULL, prior TEXT, pkx TEXT);

@@ -3,7 +3,6 @@
 import Database from 'better-sqlite3';
 import { META } from '../replica/engine.js';
 import type {
-  CellCursor,
   SnapshotReader,
   StoredCell,
   StoredMigration,
@@ -11,16 +10,14 @@ import type {
   TableRef,
   TombstoneCursor,
 } from '../replica/store.js';
+import { RowPager } from './row-page.js';
 import {
-  CELL_COLUMNS,
   MIGRATION_COLUMNS,
   PkDecoder,
   TableDirectory,
   TOMBSTONE_COLUMNS,
-  toCell,
   toMigration,
   toTombstone,
-  type CellRow,
   type MigrationRow,
   type TombstoneRow,
 } from './rows.js';
@@ -30,6 +27,7 @@ export class SqliteSnapshotReader implements SnapshotReader {
   private readonly db: Database.Database;
   private readonly tables: TableDirectory;
   private readonly pks = new PkDecoder();
+  private readonly pager: RowPager;
   private readonly s;
 
   constructor(
@@ -44,13 +42,9 @@ export class SqliteSnapshotReader implements SnapshotReader {
       const seq = this.db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck().get(META.lastSeq);
       this.lastSeq = Number(seq ?? '0');
       this.tables = new TableDirectory(this.db);
+      this.pager = new RowPager(this.db, this.tables);
       this.s = {
         hasCells: this.db.prepare<[number], number>('SELECT EXISTS (SELECT 1 FROM cells WHERE tbl = ?)').pluck(),
-        cells: this.db
-          .prepare<[number, string, string, number], CellRow>(
-            `SELECT ${CELL_COLUMNS} FROM cells WHERE tbl = ? AND (pk, col) > (?, ?) ORDER BY pk, col LIMIT ?`,
-          )
-          .raw(),
         tombstones: this.db
           .prepare<[number, string, number], TombstoneRow>(
             `SELECT ${TOMBSTONE_COLUMNS} FROM tombstones WHERE (tbl, pk) > (?, ?) ORDER BY tbl, pk LIMIT ?`,
@@ -71,12 +65,8 @@ export class SqliteSnapshotReader implements SnapshotReader {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  cellPage(table: TableRef, after: CellCursor | undefined, limit: number): StoredCell[] {
-    const id = this.tables.idOf(table);
-    if (id === undefined) return [];
-    return this.s.cells
-      .all(id, after?.pkKey ?? '', after?.column ?? '', limit)
-      .map((r) => toCell(r, this.tables, this.pks));
+  rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
+    return this.pager.page(table, afterPkKey, maxRows);
   }
 
   tombstonePage(after: TombstoneCursor | undefined, limit: number): StoredTombstone[] {

@@ -1,41 +1,36 @@
 // The SQLite ReplicaStore (better-sqlite3, synchronous): prepared statements only, one
-// transaction per engine write, WAL with synchronous=FULL (see schema.ts).
+// transaction per engine write, WAL with synchronous=FULL, cells stored as fragments (schema.ts).
 import Database from 'better-sqlite3';
-import { isCanonicalPk, pkText } from '../replica/pk-key.js';
 import type {
   MigrationKind,
   PruneResult,
   ReplicaStore,
   RowVersions,
+  RowWrite,
   SnapshotReader,
   StoredCell,
-  StoredFact,
+  ScannedTx,
   StoredMigration,
-  StoredTombstone,
   TableRef,
   WatermarkRecord,
 } from '../replica/store.js';
-import { encodeSqlValues } from '../wire/sql-value.js';
-import { configureWriter } from './schema.js';
+import { FactScanner } from './fact-scan.js';
+import { FragmentRows } from './fragment-rows.js';
+import { RowPager } from './row-page.js';
 import {
-  CELL_COLUMNS,
-  FACT_SELECT,
+  asBytes,
+  FRAGMENT_COLUMNS,
+  fragmentCells,
   MIGRATION_COLUMNS,
   PkDecoder,
   TableDirectory,
-  toCell,
-  toFact,
   toMigration,
-  type CellRow,
-  type FactRow,
+  type FragmentRow,
   type MigrationRow,
 } from './rows.js';
+import { configureWriter } from './schema.js';
 import { SqliteSnapshotReader } from './sqlite-snapshot.js';
-import { asBytes, storedTag, storedValue } from './value-codec.js';
 import { WatermarkTable } from './watermark-table.js';
-
-const NO_BYTES = new Uint8Array(0);
-const LIST_PAGE = 1000;
 
 /** Every statement of the store, prepared once per connection. */
 function prepareStatements(db: Database.Database) {
@@ -45,48 +40,18 @@ function prepareStatements(db: Database.Database) {
     deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
     findTable: db.prepare<[string, string], number>('SELECT id FROM tables WHERE schema = ? AND name = ?').pluck(),
     addTable: db.prepare('INSERT INTO tables (schema, name) VALUES (?, ?)'),
-    rowCellHlcs: db
-      .prepare<[number, string], [string, Uint8Array]>('SELECT col, hlc FROM cells WHERE tbl = ? AND pk = ?')
-      .raw(),
-    rowTombstoneHlc: db
-      .prepare<[number, string], Uint8Array>('SELECT hlc FROM tombstones WHERE tbl = ? AND pk = ?')
-      .pluck(),
-    putCell: db.prepare(
-      'INSERT OR REPLACE INTO cells (seq, tbl, pk, col, hlc, v, vt, pkx) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    putTombstone: db.prepare(
-      'INSERT OR REPLACE INTO tombstones (seq, tbl, pk, hlc, created, prior, pkx) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    deleteRow: db.prepare('DELETE FROM cells WHERE tbl = ? AND pk = ?'),
-    deleteRowUpTo: db.prepare('DELETE FROM cells WHERE tbl = ? AND pk = ? AND hlc <= ?'),
     getMigrationHlc: db
       .prepare<[string, string, string, number], Uint8Array>(
         'SELECT hlc FROM migrations WHERE schema = ? AND kind = ? AND name = ? AND version = ?',
       )
       .pluck(),
     putMigration: db.prepare(
-      'INSERT OR REPLACE INTO migrations (seq, schema, kind, name, version, type, ddl, hlc, from_table) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO migrations (seq, schema, kind, name, version, type, ddl, hlc, from_table) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     listMigrations: db.prepare<[], MigrationRow>(`SELECT ${MIGRATION_COLUMNS} FROM migrations`).raw(),
-    scanAfter: db
-      .prepare<{ after: Uint8Array; site: Uint8Array }, FactRow>(
-        `${FACT_SELECT.cells} WHERE hlc > @after AND substr(hlc, 11, 16) <> @site
-         UNION ALL ${FACT_SELECT.tombstones} WHERE hlc > @after AND substr(hlc, 11, 16) <> @site
-         ORDER BY hlc`,
-      )
-      .raw(),
-    // `+hlc` keeps the planner on the rowid (seq) range instead of the hlc index.
-    scanLate: db
-      .prepare<{ seq: number; below: Uint8Array; site: Uint8Array }, FactRow>(
-        `${FACT_SELECT.cells} WHERE seq > @seq AND +hlc < @below AND substr(hlc, 11, 16) <> @site
-         UNION ALL ${FACT_SELECT.tombstones} WHERE seq > @seq AND +hlc < @below AND substr(hlc, 11, 16) <> @site`,
-      )
-      .raw(),
-    rowCells: db.prepare<[number, string], CellRow>(`SELECT ${CELL_COLUMNS} FROM cells WHERE tbl = ? AND pk = ?`).raw(),
-    listPage: db
-      .prepare<[number, string, string, number], CellRow>(
-        `SELECT ${CELL_COLUMNS} FROM cells WHERE tbl = ? AND (pk, col) > (?, ?) ORDER BY pk, col LIMIT ?`,
-      )
+    rowFragments: db
+      .prepare<[number, string], FragmentRow>(`SELECT ${FRAGMENT_COLUMNS} FROM cells WHERE tbl = ? AND pk = ?`)
       .raw(),
     tableHasFacts: db
       .prepare<[number, number], number>(
@@ -113,6 +78,9 @@ function prepareStatements(db: Database.Database) {
 export class SqliteReplicaStore implements ReplicaStore {
   readonly db: Database.Database;
   private readonly tables: TableDirectory;
+  private readonly fragments: FragmentRows;
+  private readonly pager: RowPager;
+  private readonly scanner: FactScanner;
   private readonly watermarks: WatermarkTable;
   private readonly readers = new Set<SqliteSnapshotReader>();
   private inTransaction = false;
@@ -132,22 +100,30 @@ export class SqliteReplicaStore implements ReplicaStore {
       this.db.close();
       throw err;
     }
-    const db = this.db;
-    this.s = prepareStatements(db);
-    this.runTx = db.transaction((fn: () => unknown) => fn());
-    this.tables = new TableDirectory(db);
-    this.watermarks = new WatermarkTable(db);
+    this.s = prepareStatements(this.db);
+    this.runTx = this.db.transaction((fn: () => unknown) => fn());
+    this.tables = new TableDirectory(this.db);
+    this.fragments = new FragmentRows(this.db);
+    this.pager = new RowPager(this.db, this.tables);
+    this.scanner = new FactScanner(this.db, this.tables);
+    this.watermarks = new WatermarkTable(this.db);
   }
 
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, options?: { durable?: boolean }): T {
     if (this.inTransaction) throw new Error('SqliteReplicaStore transactions do not nest');
     this.inTransaction = true;
+    this.fragments.beginTransaction();
+    // WAL keeps commit order, so a later synced commit makes an unsynced one durable too.
+    const relaxed = options?.durable === false;
+    if (relaxed) this.db.pragma('synchronous = NORMAL');
     try {
       return this.runTx.immediate(fn) as T;
     } catch (err) {
       this.tables.reload(); // ids handed out by the rolled-back transaction no longer exist
       throw err;
     } finally {
+      if (relaxed) this.db.pragma('synchronous = FULL');
+      this.fragments.endTransaction();
       this.inTransaction = false;
     }
   }
@@ -156,9 +132,7 @@ export class SqliteReplicaStore implements ReplicaStore {
     const known = this.tables.idOf(table);
     if (known !== undefined) return known;
     let id = this.s.findTable.get(table.schema, table.table);
-    if (id === undefined) {
-      id = Number(this.s.addTable.run(table.schema, table.table).lastInsertRowid);
-    }
+    if (id === undefined) id = Number(this.s.addTable.run(table.schema, table.table).lastInsertRowid);
     this.tables.remember(table, id);
     return id;
   }
@@ -173,44 +147,17 @@ export class SqliteReplicaStore implements ReplicaStore {
     this.s.deleteMeta.run(key);
   }
 
-  rowVersions(table: TableRef, pkKey: string): RowVersions {
-    const id = this.tables.idOf(table);
-    const cells = new Map<string, Uint8Array>();
-    if (id === undefined) return { cells };
-    for (const [col, hlc] of this.s.rowCellHlcs.all(id, pkKey)) cells.set(col, hlc);
-    const tombstone = this.s.rowTombstoneHlc.get(id, pkKey);
-    return tombstone ? { cells, tombstone } : { cells };
+  loadRows(table: TableRef, pkKeys: readonly string[]): Map<string, RowVersions> {
+    return this.fragments.load(this.tables.idOf(table), pkKeys);
   }
 
-  putCell(c: StoredCell): void {
-    const pkx = isCanonicalPk(c.pk) ? null : pkText(c.pk);
-    this.s.putCell.run(
-      c.seq,
-      this.idOf(c.table),
-      c.pkKey,
-      c.column,
-      c.hlc,
-      storedValue(c.value),
-      storedTag(c.value),
-      pkx,
-    );
-  }
-
-  putTombstone(t: StoredTombstone): void {
-    const prior = t.priorRow ? JSON.stringify(encodeSqlValues(t.priorRow)) : null;
-    const pkx = isCanonicalPk(t.pk) ? null : pkText(t.pk);
-    this.s.putTombstone.run(t.seq, this.idOf(t.table), t.pkKey, t.hlc, t.createdAt, prior, pkx);
-  }
-
-  deleteRowCells(table: TableRef, pkKey: string, upTo?: Uint8Array): void {
-    const id = this.tables.idOf(table);
-    if (id === undefined) return;
-    if (upTo) this.s.deleteRowUpTo.run(id, pkKey, upTo);
-    else this.s.deleteRow.run(id, pkKey);
+  writeRows(table: TableRef, rows: readonly RowWrite[]): void {
+    this.fragments.write(this.idOf(table), rows);
   }
 
   getMigrationHlc(schema: string, kind: MigrationKind, name: string, schemaVersion: number): Uint8Array | undefined {
-    return this.s.getMigrationHlc.get(schema, kind, name, schemaVersion);
+    const hlc = this.s.getMigrationHlc.get(schema, kind, name, schemaVersion);
+    return hlc ? asBytes(hlc) : undefined;
   }
   putMigration(m: StoredMigration): void {
     this.s.putMigration.run(
@@ -229,49 +176,27 @@ export class SqliteReplicaStore implements ReplicaStore {
     return this.s.listMigrations.all().map(toMigration);
   }
 
-  *scanAfterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined): Iterable<StoredFact> {
-    const pks = new PkDecoder();
-    for (const r of this.s.scanAfter.iterate({ after: after ?? NO_BYTES, site: excludeSite ?? NO_BYTES })) {
-      yield toFact(r, this.tables, pks);
-    }
+  scanAfterHlc(
+    after: Uint8Array | undefined,
+    excludeSite: Uint8Array | undefined,
+    expectedFacts = Infinity,
+  ): Iterable<ScannedTx> {
+    return this.scanner.afterHlc(after, excludeSite, expectedFacts);
   }
 
-  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): StoredFact[] {
-    const pks = new PkDecoder();
-    return this.s.scanLate
-      .all({ seq: afterSeq, below, site: excludeSite ?? NO_BYTES })
-      .map((r) => toFact(r, this.tables, pks));
+  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[] {
+    return this.scanner.late(afterSeq, below, excludeSite);
   }
 
   rowCells(table: TableRef, pkKey: string): StoredCell[] {
     const id = this.tables.idOf(table);
     if (id === undefined) return [];
     const pks = new PkDecoder();
-    return this.s.rowCells.all(id, pkKey).map((r) => toCell(r, this.tables, pks));
+    return this.s.rowFragments.all(id, pkKey).flatMap((r) => fragmentCells(r, this.tables, pks));
   }
 
-  /** Pages by key, so no statement stays open while the caller works between rows. */
-  *listRows(table: TableRef): Iterable<StoredCell[]> {
-    const id = this.tables.idOf(table);
-    if (id === undefined) return;
-    const pks = new PkDecoder();
-    let row: StoredCell[] = [];
-    let after = { pk: '', col: '' };
-    for (;;) {
-      const page = this.s.listPage.all(id, after.pk, after.col, LIST_PAGE);
-      for (const r of page) {
-        const cell = toCell(r, this.tables, pks);
-        if (row.length > 0 && row[0]!.pkKey !== cell.pkKey) {
-          yield row;
-          row = [];
-        }
-        row.push(cell);
-      }
-      if (page.length < LIST_PAGE) break;
-      const last = page[page.length - 1]!;
-      after = { pk: last[2], col: last[4] };
-    }
-    if (row.length > 0) yield row;
+  rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
+    return this.pager.page(table, afterPkKey, maxRows);
   }
 
   hasTable(schema: string, table: string): boolean {

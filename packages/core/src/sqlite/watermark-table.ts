@@ -2,7 +2,7 @@
 // site's most recent use so the least recently served site is found by index, not by grouping.
 import type Database from 'better-sqlite3';
 import type { WatermarkRecord } from '../replica/store.js';
-import { asBytes } from './value-codec.js';
+import { asBytes } from './rows.js';
 
 type Row = [Uint8Array, number, number, number];
 
@@ -21,7 +21,7 @@ export class WatermarkTable {
       ),
       delete: db.prepare('DELETE FROM watermarks WHERE site = ? AND hlc = ?'),
       dropSiteIfEmpty: db.prepare(
-        'DELETE FROM watermark_sites WHERE site = ?1 AND NOT EXISTS (SELECT 1 FROM watermarks WHERE site = ?1)',
+        'DELETE FROM watermark_sites WHERE site = ? AND NOT EXISTS (SELECT 1 FROM watermarks WHERE site = ?)',
       ),
       siteCount: db.prepare<[], number>('SELECT count(*) FROM watermark_sites').pluck(),
       leastRecent: db.prepare<[], Uint8Array>('SELECT site FROM watermark_sites ORDER BY use_seq LIMIT 1').pluck(),
@@ -45,7 +45,7 @@ export class WatermarkTable {
 
   delete(site: Uint8Array, hlc: Uint8Array): void {
     this.s.delete.run(site, hlc);
-    this.s.dropSiteIfEmpty.run(site);
+    this.s.dropSiteIfEmpty.run(site, site);
   }
 
   siteCount(): number {

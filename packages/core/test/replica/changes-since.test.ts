@@ -154,6 +154,22 @@ describe.each(FACTORIES)('getChangesSince on the %s store', (_name, make) => {
     expect(values(r.getChangesSince(S, w))).toEqual(['late']); // 'x' is the fact at w itself
   });
 
+  it('keeps at most watermarksPerSite records per site, forgetting the least recently used', () => {
+    const r = f.open({ now: clock.now, watermarksPerSite: 2 });
+    const marks: ChangeSet['hlc'][] = [];
+    let since: ChangeSet['hlc'] | undefined;
+    for (let i = 0; i < 5; i++) {
+      r.applyChanges([tx(A, T0 + 10 * (i + 1), 0, col('t', [i], 'c', `v${i}`))]);
+      since = r.getChangesSince(S, since).at(-1)!.hlc;
+      marks.push(since);
+    }
+    r.applyChanges([tx(B, T0 + 1, 0, col('t', [99], 'c', 'late'))]);
+    // the newest watermark is remembered: only the late fact is due
+    expect(values(r.getChangesSince(S, marks[4]))).toEqual(['late']);
+    // the oldest was forgotten: everything below it is served again, late fact included
+    expect(values(r.getChangesSince(S, marks[0]))).toEqual(['late', 'v1', 'v2', 'v3', 'v4']);
+  });
+
   it('treats an unknown watermark conservatively (everything at or below it is re-served)', () => {
     const r = f.open({ now: clock.now });
     r.applyChanges([tx(A, T0 + 1, 0, col('t', [1], 'c', 1)), tx(A, T0 + 2, 0, col('t', [2], 'c', 2))]);

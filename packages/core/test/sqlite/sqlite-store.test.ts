@@ -53,10 +53,10 @@ describe('the SQLite replica store', () => {
     r.applyChanges([tx(A, T0, 0, col('t', [1], 'c', 'before'))]);
     const before = await dump(r);
     const clockBefore = r.clockNow();
-    // Fault injection through a second connection: the 3rd new cell of the batch fails to insert.
+    // Fault injection through a second connection: the last row written by the batch fails.
     const raw = new Database(file);
     raw.exec(
-      `CREATE TRIGGER boom BEFORE INSERT ON cells WHEN NEW.col = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+      `CREATE TRIGGER boom BEFORE INSERT ON cells WHEN NEW.meta LIKE '%"boom"%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
     );
     raw.close();
     const batch = [

@@ -1,0 +1,35 @@
+// An HLC's 30 bytes split as the engine uses them: the transaction base (wallTime, counter,
+// siteId: bytes 0..25) that all facts of one transaction share, and the fact's opSeq (26..29).
+import { hlcFromBytes, HLC_BYTES, type HLC } from '../clock/hlc.js';
+
+export const BASE_BYTES = 26;
+
+export function opSeqOf(hlc: Uint8Array): number {
+  return ((hlc[26]! << 24) | (hlc[27]! << 16) | (hlc[28]! << 8) | hlc[29]!) >>> 0;
+}
+
+/** The 30-byte HLC of the fact at `opSeq` in the transaction with this base. */
+export function hlcOf(base: Uint8Array, opSeq: number): Uint8Array {
+  const out = new Uint8Array(HLC_BYTES);
+  out.set(base.subarray(0, BASE_BYTES));
+  out[26] = opSeq >>> 24;
+  out[27] = (opSeq >>> 16) & 0xff;
+  out[28] = (opSeq >>> 8) & 0xff;
+  out[29] = opSeq & 0xff;
+  return out;
+}
+
+/** True when both (≥ 26-byte) arrays start with the same transaction base. */
+export function sameBase(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < BASE_BYTES; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The transaction's base HLC (opSeq 0) from its base bytes. */
+export function baseHlc(base: Uint8Array): HLC {
+  return hlcFromBytes(hlcOf(base, 0));
+}
+
+export function siteOfHlc(hlc: Uint8Array): Uint8Array {
+  return hlc.subarray(10, BASE_BYTES);
+}

@@ -1,0 +1,218 @@
+// "Changes since" reads: fragments and tombstones in pages, each page built by SQLite as one JSON
+// text. Handing a thousand records to JavaScript as one string (one JSON.parse) costs a fraction
+// of materialising them row by row, which is what bounded serving speed.
+import type Database from 'better-sqlite3';
+import { toHex } from '../clock/bytes.js';
+import { BASE_BYTES, opSeqOf } from '../replica/hlc-parts.js';
+import type { ScannedFact, ScannedTx } from '../replica/store.js';
+import { decodeSqlValue, decodeSqlValues } from '../wire/sql-value.js';
+import type { TableDirectory } from './rows.js';
+
+/** Most records per page. */
+const PAGE = 1000;
+const MIN_PAGE = 16;
+const NO_BYTES = new Uint8Array(0);
+/** Hex digits of a transaction base (SQLite's hex() is upper case, so text order is byte order). */
+const BASE_HEX = BASE_BYTES * 2;
+
+/** [seq, table id, pk, base hex, [column, opSeq, …], [value, …]] */
+type FragmentJson = [number, number, unknown, string, (string | number)[], unknown[]];
+/** [seq, table id, pk, hlc hex, createdAt, priorRow | null] */
+type TombstoneJson = [number, number, unknown, string, number, unknown];
+
+const FRAGMENT_TEXT = `'[' || seq || ',' || tbl || ',' || coalesce(pkx, pk) || ',"' || hex(base) || '",' || meta || ',' || vals || ']'`;
+const TOMBSTONE_TEXT = `'[' || seq || ',' || tbl || ',' || coalesce(pkx, pk) || ',"' || hex(hlc) || '",' || created || ',' || coalesce(prior, 'null') || ']'`;
+const page = (text: string, inner: string): string =>
+  `SELECT '[' || coalesce(group_concat(${text}, ','), '') || ']' FROM (${inner} LIMIT @limit)`;
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+/** The aggregate keeps the subquery's order in practice; sorting an ordered page is nearly free. */
+function ordered<T extends [number, number, unknown, string, ...unknown[]]>(rows: T[], byKey: boolean): T[] {
+  const cmp = (a: T, b: T): number => (byKey ? (a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : a[0] - b[0]) : a[0] - b[0]);
+  for (let i = 1; i < rows.length; i++) if (cmp(rows[i - 1]!, rows[i]!) > 0) return rows.sort(cmp);
+  return rows;
+}
+
+interface Group {
+  readonly hex: string;
+  readonly facts: ScannedFact[];
+}
+
+export class FactScanner {
+  private readonly s;
+  /** Learned from earlier pages; sizes the first page of the next scan. */
+  private cellsPerFragment = 1;
+
+  constructor(
+    db: Database.Database,
+    private readonly tables: TableDirectory,
+  ) {
+    type Site = { site: Uint8Array };
+    this.s = {
+      fragments: db
+        .prepare<{ base: Uint8Array; seq: number; limit: number } & Site, string>(
+          page(
+            FRAGMENT_TEXT,
+            'SELECT * FROM cells WHERE (base, seq) > (@base, @seq) AND substr(base, 11, 16) <> @site ORDER BY base, seq',
+          ),
+        )
+        .pluck(),
+      tombstones: db
+        .prepare<{ after: Uint8Array; limit: number } & Site, string>(
+          page(
+            TOMBSTONE_TEXT,
+            'SELECT * FROM tombstones WHERE hlc > @after AND substr(hlc, 11, 16) <> @site ORDER BY hlc',
+          ),
+        )
+        .pluck(),
+      // `+base` / `+hlc` keep the planner on the rowid (seq) range.
+      lateFragments: db
+        .prepare<{ seq: number; below: Uint8Array; limit: number } & Site, string>(
+          page(
+            FRAGMENT_TEXT,
+            'SELECT * FROM cells WHERE seq > @seq AND +base <= @below AND substr(base, 11, 16) <> @site ORDER BY seq',
+          ),
+        )
+        .pluck(),
+      lateTombstones: db
+        .prepare<{ seq: number; below: Uint8Array; limit: number } & Site, string>(
+          page(
+            TOMBSTONE_TEXT,
+            'SELECT * FROM tombstones WHERE seq > @seq AND +hlc < @below AND substr(hlc, 11, 16) <> @site ORDER BY seq',
+          ),
+        )
+        .pluck(),
+    };
+  }
+
+  /**
+   * The first page is sized to what the caller wants (`wanted` cells, at the cells per fragment
+   * seen before), later pages double, so a batch-bounded serve reads little more than it returns.
+   */
+  private *fragmentPages(after: Uint8Array | undefined, site: Uint8Array, wanted: number): Generator<FragmentJson> {
+    let base: Uint8Array = after ? after.slice(0, BASE_BYTES) : NO_BYTES;
+    let seq = 0;
+    let fragments = 0;
+    let cells = 0;
+    // A batch bound is crossed by a whole transaction, so ask for a quarter more than wanted.
+    let limit = Math.min(PAGE, Math.max(MIN_PAGE, Math.ceil((wanted * 1.25) / this.cellsPerFragment) + 1));
+    for (; ; limit = Math.min(PAGE, limit * 2)) {
+      const rows = ordered(JSON.parse(this.s.fragments.get({ base, seq, site, limit })!) as FragmentJson[], true);
+      for (const r of rows) {
+        fragments++;
+        cells += r[4].length / 2;
+        yield r;
+      }
+      if (fragments > 0) this.cellsPerFragment = cells / fragments;
+      if (rows.length < limit) return;
+      const last = rows[rows.length - 1]!;
+      base = hexToBytes(last[3]);
+      seq = last[0];
+    }
+  }
+
+  private *tombstonePages(after: Uint8Array | undefined, site: Uint8Array, wanted: number): Generator<TombstoneJson> {
+    let cursor: Uint8Array = after ? after.slice() : NO_BYTES;
+    for (let limit = Math.min(PAGE, Math.max(MIN_PAGE, wanted)); ; limit = Math.min(PAGE, limit * 2)) {
+      const rows = ordered(JSON.parse(this.s.tombstones.get({ after: cursor, site, limit })!) as TombstoneJson[], true);
+      yield* rows;
+      if (rows.length < limit) return;
+      cursor = hexToBytes(rows[rows.length - 1]![3]);
+    }
+  }
+
+  private addFragment(facts: ScannedFact[], r: FragmentJson, keep?: (opSeq: number) => boolean): void {
+    const table = this.tables.refOf(r[1]);
+    const pk = decodeSqlValues(r[2], 'stored pk');
+    const meta = r[4];
+    const vals = r[5];
+    for (let i = 0, j = 0; i < meta.length; i += 2, j++) {
+      const opSeq = meta[i + 1] as number;
+      if (keep && !keep(opSeq)) continue;
+      const value = decodeSqlValue(vals[j], 'stored value');
+      facts.push({ kind: 'cell', table, pk, column: meta[i] as string, value, opSeq });
+    }
+  }
+
+  private addTombstone(facts: ScannedFact[], r: TombstoneJson): void {
+    const opSeq = parseInt(r[3].slice(BASE_HEX), 16);
+    const prior = r[5] === null ? undefined : decodeSqlValues(r[5], 'stored priorRow');
+    facts.push({
+      kind: 'tombstone',
+      table: this.tables.refOf(r[1]),
+      pk: decodeSqlValues(r[2], 'stored pk'),
+      opSeq,
+      ...(prior ? { priorRow: prior } : {}),
+    });
+  }
+
+  /** Facts above `after` as whole transactions in base order, merging the two paged streams. */
+  *afterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined, wanted: number): Generator<ScannedTx> {
+    const site = excludeSite ?? NO_BYTES;
+    const fragments = this.fragmentPages(after, site, wanted);
+    const tombstones = this.tombstonePages(after, site, wanted);
+    const afterHex = after ? toUpperHex(after.subarray(0, BASE_BYTES)) : undefined;
+    const afterOp = after ? opSeqOf(after) : 0;
+    const aboveAfter = (opSeq: number): boolean => opSeq > afterOp;
+    let f = fragments.next();
+    let t = tombstones.next();
+    let group: Group | undefined;
+    while (!f.done || !t.done) {
+      const fHex = f.done ? undefined : f.value[3];
+      const tHex = t.done ? undefined : t.value[3].slice(0, BASE_HEX);
+      const takeFragment = fHex !== undefined && (tHex === undefined || fHex <= tHex);
+      const hex = (takeFragment ? fHex : tHex)!;
+      if (group && group.hex !== hex) {
+        if (group.facts.length > 0) yield { base: hexToBytes(group.hex), facts: group.facts };
+        group = undefined;
+      }
+      group ??= { hex, facts: [] };
+      if (takeFragment) {
+        // Only a fragment of the watermark's own transaction can hold facts at or below it.
+        this.addFragment(group.facts, f.value as FragmentJson, hex === afterHex ? aboveAfter : undefined);
+        f = fragments.next();
+      } else {
+        this.addTombstone(group.facts, t.value as TombstoneJson);
+        t = tombstones.next();
+      }
+    }
+    if (group && group.facts.length > 0) yield { base: hexToBytes(group.hex), facts: group.facts };
+  }
+
+  /** Facts that arrived after `afterSeq` with an HLC below `below`, per transaction, any order. */
+  late(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[] {
+    const site = excludeSite ?? NO_BYTES;
+    const groups = new Map<string, ScannedFact[]>();
+    const factsOf = (hex: string): ScannedFact[] => {
+      let facts = groups.get(hex);
+      if (!facts) groups.set(hex, (facts = []));
+      return facts;
+    };
+    const belowHex = toUpperHex(below.subarray(0, BASE_BYTES));
+    const belowOp = opSeqOf(below);
+    const under = (opSeq: number): boolean => opSeq < belowOp;
+    const bound = below.slice();
+    for (let seq = afterSeq; ;) {
+      const rows = JSON.parse(this.s.lateFragments.get({ seq, below: bound, site, limit: PAGE })!) as FragmentJson[];
+      for (const r of rows) this.addFragment(factsOf(r[3]), r, r[3] === belowHex ? under : undefined);
+      if (rows.length < PAGE) break;
+      seq = Math.max(...rows.map((r) => r[0]));
+    }
+    for (let seq = afterSeq; ;) {
+      const rows = JSON.parse(this.s.lateTombstones.get({ seq, below: bound, site, limit: PAGE })!) as TombstoneJson[];
+      for (const r of rows) this.addTombstone(factsOf(r[3].slice(0, BASE_HEX)), r);
+      if (rows.length < PAGE) break;
+      seq = Math.max(...rows.map((r) => r[0]));
+    }
+    const out: ScannedTx[] = [];
+    for (const [hex, facts] of groups) if (facts.length > 0) out.push({ base: hexToBytes(hex), facts });
+    return out;
+  }
+}
+
+const toUpperHex = (bytes: Uint8Array): string => toHex(bytes).toUpperCase();
