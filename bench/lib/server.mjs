@@ -27,10 +27,14 @@ export function freePort() {
 
 function statusOk(port) {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: `${BASE_PATH}/status`, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    // No keep-alive agent: an idle pooled connection would only delay the server's stop.
+    const req = http.get(
+      { host: '127.0.0.1', port, path: `${BASE_PATH}/status`, timeout: 1000, agent: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });

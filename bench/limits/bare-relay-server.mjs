@@ -74,5 +74,6 @@ wss.on('connection', (ws) => {
 server.listen(port, '127.0.0.1');
 process.on('SIGTERM', () => {
   for (const ws of wss.clients) ws.terminate();
+  server.closeAllConnections();
   server.close(() => process.exit(0));
 });
