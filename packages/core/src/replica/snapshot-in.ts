@@ -51,10 +51,15 @@ class SnapshotApply {
       entriesProcessed: this.entriesProcessed,
       createdAt: this.engine.now(),
     };
-    this.engine.write(() => {
-      step();
-      this.engine.store.setMeta(META.checkpoint, JSON.stringify(encodeCheckpoint(checkpoint)));
-    });
+    // Chunk commits need not be synced: a crash keeps a prefix of them, each with its matching
+    // checkpoint, so a resume starts from what survived. The footer's commit is the synced one.
+    this.engine.write(
+      () => {
+        step();
+        this.engine.store.setMeta(META.checkpoint, JSON.stringify(encodeCheckpoint(checkpoint)));
+      },
+      { durable: false },
+    );
     this.options?.onCheckpoint?.(checkpoint);
   }
 
@@ -72,7 +77,7 @@ class SnapshotApply {
       case 'header':
         throw new WireError('snapshot stream holds a second header');
       case 'schema-migration':
-        engine.write(() => mergeMigrations(engine, [chunk.migration], this.counts));
+        engine.write(() => mergeMigrations(engine, [chunk.migration], this.counts), { durable: false });
         break;
       case 'table-start':
         if (this.current) throw new WireError(`table-start for ${qualifiedName(chunk)} inside another table`);

@@ -9,6 +9,7 @@ import {
   type SnapshotTombstoneEntry,
 } from '../wire/types.js';
 import type { Engine } from './engine.js';
+import { opSeqOf, sameBase } from './hlc-parts.js';
 import type { SnapshotOptions } from './replica-api.js';
 import type { SnapshotReader, StoredMigration, TableRef, TombstoneCursor } from './store.js';
 import { recordWatermark } from './watermarks.js';
@@ -102,11 +103,20 @@ async function* tableChunks(
   let written = 0;
   let entries: SnapshotColumnEntry[] = [];
   let after: string | undefined;
+  let base: { bytes: Uint8Array; hlc: HLC } | undefined;
   for (;;) {
     const rows = reader.rowPage(table, after, chunkSize);
     for (const row of rows) {
       for (const c of row) {
-        entries.push({ pk: c.pk, column: c.column, value: c.value, hlc: hlcFromBytes(c.hlc) });
+        // Consecutive cells mostly share a transaction: reuse its decoded base.
+        if (!base || !sameBase(base.bytes, c.hlc)) base = { bytes: c.hlc, hlc: hlcFromBytes(c.hlc) };
+        const hlc = {
+          wallTime: base.hlc.wallTime,
+          counter: base.hlc.counter,
+          siteId: base.hlc.siteId,
+          opSeq: opSeqOf(c.hlc),
+        };
+        entries.push({ pk: c.pk, column: c.column, value: c.value, hlc });
         if (entries.length === chunkSize) {
           written += entries.length;
           await yieldToEventLoop();

@@ -6,6 +6,7 @@ import { toHex } from '../clock/bytes.js';
 import { BASE_BYTES, opSeqOf } from '../replica/hlc-parts.js';
 import type { ScannedFact, ScannedTx } from '../replica/store.js';
 import { decodeSqlValue, decodeSqlValues } from '../wire/sql-value.js';
+import { hexToBytes } from './fragments.js';
 import type { TableDirectory } from './rows.js';
 
 /** Most records per page. */
@@ -24,12 +25,6 @@ const FRAGMENT_TEXT = `'[' || seq || ',' || tbl || ',' || coalesce(pkx, pk) || '
 const TOMBSTONE_TEXT = `'[' || seq || ',' || tbl || ',' || coalesce(pkx, pk) || ',"' || hex(hlc) || '",' || created || ',' || coalesce(prior, 'null') || ']'`;
 const page = (text: string, inner: string): string =>
   `SELECT '[' || coalesce(group_concat(${text}, ','), '') || ']' FROM (${inner} LIMIT @limit)`;
-
-function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
-  return out;
-}
 
 /** The aggregate keeps the subquery's order in practice; sorting an ordered page is nearly free. */
 function ordered<T extends [number, number, unknown, string, ...unknown[]]>(rows: T[], byKey: boolean): T[] {

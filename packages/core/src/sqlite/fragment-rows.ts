@@ -174,17 +174,29 @@ export class FragmentRows {
   /** One new fragment per (transaction, exact pk spelling) among the cells. */
   private insertCells(tableId: number, pkKey: string, row: LoadedRow, cells: readonly StoredCell[]): void {
     const groups: { pkx: string | null; cells: StoredCell[] }[] = [];
+    let lastPk: unknown;
+    let lastPkx: string | null = null;
     for (const c of cells) {
-      const pkx = isCanonicalPk(c.pk) ? null : pkText(c.pk);
+      if (c.pk !== lastPk) {
+        lastPk = c.pk;
+        lastPkx = isCanonicalPk(c.pk) ? null : pkText(c.pk);
+      }
+      const pkx = lastPkx;
       const g = groups.find((x) => x.pkx === pkx && sameBase(x.cells[0]!.hlc, c.hlc));
       if (g) g.cells.push(c);
       else groups.push({ pkx, cells: [c] });
     }
     for (const { pkx, cells: g } of groups) {
-      const seq = g.reduce((m, c) => Math.max(m, c.seq), 0);
+      let seq = 0;
+      const meta: FragmentCell[] = new Array(g.length);
+      const vals: SqlValue[] = new Array(g.length);
+      for (let i = 0; i < g.length; i++) {
+        const c = g[i]!;
+        if (c.seq > seq) seq = c.seq;
+        meta[i] = { column: c.column, opSeq: opSeqOf(c.hlc) };
+        vals[i] = c.value;
+      }
       const base = g[0]!.hlc.slice(0, BASE_BYTES);
-      const meta = g.map((c) => ({ column: c.column, opSeq: opSeqOf(c.hlc) }));
-      const vals = g.map((c) => c.value);
       this.queueInsert([seq, tableId, pkKey, base, metaText(meta), valsText(vals), pkx]);
       row.fragments.push({ seq, base, cells: meta, vals });
     }

@@ -2,7 +2,13 @@
 // listRows and the snapshot producer read. Paging by key keeps no statement open between pages.
 import type Database from 'better-sqlite3';
 import type { StoredCell, TableRef } from '../replica/store.js';
-import { FRAGMENT_COLUMNS, fragmentCells, PkDecoder, type FragmentRow, type TableDirectory } from './rows.js';
+import { hlcOf } from '../replica/hlc-parts.js';
+import { decodeSqlValue, decodeSqlValues } from '../wire/sql-value.js';
+import { hexToBytes } from './fragments.js';
+import type { TableDirectory } from './rows.js';
+
+/** [seq, table id, pk, base hex, [column, opSeq, …], [value, …], pk key] */
+type PageRow = [number, number, unknown, string, (string | number)[], unknown[], string];
 
 export class RowPager {
   private readonly keys;
@@ -17,11 +23,14 @@ export class RowPager {
         'SELECT DISTINCT pk FROM cells WHERE tbl = ? AND pk > ? ORDER BY pk LIMIT ?',
       )
       .pluck();
+    // One JSON text per page (see fact-scan.ts for why): [seq, tbl, pk, base hex, meta, vals, pk key].
     this.fragments = db
-      .prepare<[number, string, string], FragmentRow>(
-        `SELECT ${FRAGMENT_COLUMNS} FROM cells WHERE tbl = ? AND pk >= ? AND pk <= ? ORDER BY pk`,
+      .prepare<[number, string, string], string>(
+        `SELECT '[' || coalesce(group_concat(format('[%d,%d,%s,"%s",%s,%s,%s]', seq, tbl, coalesce(pkx, pk),
+           hex(base), meta, vals, json_quote(pk)), ','), '') || ']'
+         FROM (SELECT * FROM cells WHERE tbl = ? AND pk >= ? AND pk <= ? ORDER BY pk, seq)`,
       )
-      .raw();
+      .pluck();
   }
 
   page(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
@@ -29,15 +38,24 @@ export class RowPager {
     if (id === undefined) return [];
     const keys = this.keys.all(id, afterPkKey ?? '', maxRows);
     if (keys.length === 0) return [];
-    const pks = new PkDecoder();
     const rows: StoredCell[][] = [];
     let current: StoredCell[] = [];
-    for (const r of this.fragments.all(id, keys[0]!, keys[keys.length - 1]!)) {
-      if (current.length > 0 && current[0]!.pkKey !== r[2]) {
+    const page = JSON.parse(this.fragments.get(id, keys[0]!, keys[keys.length - 1]!)!) as PageRow[];
+    page.sort((a, b) => (a[6] < b[6] ? -1 : a[6] > b[6] ? 1 : a[0] - b[0]));
+    for (const r of page) {
+      if (current.length > 0 && current[0]!.pkKey !== r[6]) {
         rows.push(current);
         current = [];
       }
-      for (const c of fragmentCells(r, this.tables, pks)) current.push(c);
+      const table = this.tables.refOf(r[1]);
+      const pk = decodeSqlValues(r[2], 'stored pk');
+      const base = hexToBytes(r[3]);
+      const meta = r[4];
+      for (let i = 0, j = 0; i < meta.length; i += 2, j++) {
+        const value = decodeSqlValue(r[5][j], 'stored value');
+        const hlc = hlcOf(base, meta[i + 1] as number);
+        current.push({ table, pkKey: r[6], pk, column: meta[i] as string, value, hlc, seq: r[0] });
+      }
     }
     if (current.length > 0) rows.push(current);
     for (const row of rows) row.sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
