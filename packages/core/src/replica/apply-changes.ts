@@ -5,6 +5,7 @@ import { checkDrift } from '../clock/hybrid-clock.js';
 import type { ApplyResult, Change, ChangeSet } from '../wire/types.js';
 import type { Engine } from './engine.js';
 import { mergeData, mergeMigrations, type MergeCounts } from './merge.js';
+import type { ApplyOptions } from './replica-api.js';
 import { assertChangeSets } from './validate-input.js';
 
 /** The newest HLC anywhere in the batch: the set HLCs and, defensively, every fact's. */
@@ -25,7 +26,7 @@ function* allChanges(sets: readonly ChangeSet[]): Iterable<Change> {
   for (const cs of sets) yield* cs.changes;
 }
 
-export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[]): ApplyResult {
+export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[], options?: ApplyOptions): ApplyResult {
   engine.assertOpen();
   assertChangeSets(sets);
   const counts: MergeCounts = { applied: 0, skipped: 0, conflicts: 0 };
@@ -41,6 +42,10 @@ export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[]): App
     );
     mergeData(engine, allChanges(sets), counts, true);
     engine.clock.receive(max);
+    // The outbox record commits with the merge or not at all: no applied batch goes unrecorded.
+    if (options?.outbox && counts.applied > 0) {
+      engine.store.outboxAdd(options.outbox({ ...counts, transactions: sets.length }), engine.now());
+    }
   });
   return { ...counts, transactions: sets.length };
 }

@@ -54,7 +54,7 @@ export class Engine {
     };
     const format = store.getMeta(META.format);
     if (format === undefined) {
-      const siteId = newSiteId();
+      const siteId = options.siteId ?? newSiteId();
       store.transaction(() => {
         store.setMeta(META.format, String(STORE_FORMAT_VERSION));
         store.setMeta(META.siteId, encodeSiteId(siteId));

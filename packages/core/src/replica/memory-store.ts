@@ -4,6 +4,7 @@
 import { bytesEqual, compareBytes, toHex } from '../clock/bytes.js';
 import { BASE_BYTES, opSeqOf, siteOfHlc } from './hlc-parts.js';
 import { MemorySnapshotReader } from './memory-snapshot.js';
+import type { OutboxEntry, OutboxStats } from './replica-api.js';
 import { firstAfter, sortedCells, sortedKeys } from './sorted-keys.js';
 import {
   type MigrationKind,
@@ -36,6 +37,8 @@ export class MemoryReplicaStore implements ReplicaStore {
   readonly tombstones = new Map<string, TableMap<StoredTombstone>>();
   readonly migrations = new Map<string, StoredMigration>();
   private readonly watermarks = new Map<string, Map<string, WatermarkRecord>>();
+  private readonly outbox = new Map<number, OutboxEntry>();
+  private outboxLastId = 0;
   private undo: (() => void)[] | undefined;
   /** Counts changes, so caches derived from the Maps know when they went stale. */
   private writes = 0;
@@ -274,6 +277,27 @@ export class MemoryReplicaStore implements ReplicaStore {
 
   openSnapshotReader(): SnapshotReader {
     return new MemorySnapshotReader(this);
+  }
+
+  outboxAdd(body: string, createdAt: number): void {
+    const id = ++this.outboxLastId;
+    this.put(this.outbox, id, { id, body, createdAt });
+  }
+  outboxPeek(limit: number): OutboxEntry[] {
+    // Map iteration is insertion order, and ids only grow: oldest first.
+    const out: OutboxEntry[] = [];
+    for (const entry of this.outbox.values()) {
+      if (out.length >= limit) break;
+      out.push(entry);
+    }
+    return out;
+  }
+  outboxDelete(id: number): void {
+    if (this.outbox.has(id)) this.put(this.outbox, id, undefined);
+  }
+  outboxStats(): OutboxStats {
+    const first = this.outbox.values().next();
+    return first.done ? { count: 0 } : { count: this.outbox.size, oldestCreatedAt: first.value.createdAt };
   }
 
   close(): void {}

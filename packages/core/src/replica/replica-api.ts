@@ -1,6 +1,6 @@
 // The public face of the merge engine that the coordinator and the client program against.
 import type { SiteId } from '../clock/site-id.js';
-import type { SnapshotCheckpoint } from '../wire/types.js';
+import type { ApplyResult, SnapshotCheckpoint } from '../wire/types.js';
 
 export interface ReplicaOptions {
   /** When true, a column write newer than a row's tombstone revives the row. Default false. */
@@ -11,6 +11,33 @@ export interface ReplicaOptions {
   readonly watermarksPerSite?: number;
   /** How many requesting sites are remembered at most; the least recently served are forgotten. */
   readonly maxWatermarkSites?: number;
+  /**
+   * The site id of a store created by this open (ignored when the store already has one): a
+   * database rebuilt from a backup keeps its identity, so its peers' watermarks stay valid.
+   */
+  readonly siteId?: SiteId;
+}
+
+export interface ApplyOptions {
+  /**
+   * Called inside the apply's transaction when it applied something; the text returned is added
+   * to the replica's outbox in that same transaction (so it exists exactly when the merge does).
+   */
+  readonly outbox?: (result: ApplyResult) => string;
+}
+
+/** A record waiting in the outbox, oldest first by id. */
+export interface OutboxEntry {
+  readonly id: number;
+  readonly body: string;
+  /** ms time it was added. */
+  readonly createdAt: number;
+}
+
+export interface OutboxStats {
+  readonly count: number;
+  /** createdAt of the oldest entry, when there is one. */
+  readonly oldestCreatedAt?: number;
 }
 
 export interface GetChangesOptions {
@@ -28,7 +55,11 @@ export interface SnapshotOptions {
 }
 
 export interface SnapshotApplyOptions {
-  /** Called with the checkpoint each time it is persisted (header and every flush). */
+  /**
+   * Called with the checkpoint each time it is stored (header, every chunk, every table end).
+   * Chunk commits are not synced to disk one by one, so after a crash `pendingCheckpoint()` may
+   * return an earlier one than last reported: always the one matching what the store holds.
+   */
   readonly onCheckpoint?: (checkpoint: SnapshotCheckpoint) => void;
   /** Called after each chunk with running progress. */
   readonly onProgress?: (progress: SnapshotProgress) => void;

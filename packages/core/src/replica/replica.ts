@@ -19,7 +19,10 @@ import { holdsFact } from './held-facts.js';
 import { commitLocalTransaction, type LocalTransaction } from './local-commit.js';
 import { pkKeyOf } from './pk-key.js';
 import type {
+  ApplyOptions,
   DeltaSyncCheck,
+  OutboxEntry,
+  OutboxStats,
   GetChangesOptions,
   ReplicaOptions,
   SnapshotApplyOptions,
@@ -62,9 +65,37 @@ export class Replica {
     return this.engine.clock.now();
   }
 
-  /** Merges change sets (PROTOCOL.md §6.3): synchronous and all-or-nothing. */
-  applyChanges(changeSets: readonly ChangeSet[]): ApplyResult {
-    return applyChangeSets(this.engine, changeSets);
+  /** The highest arrival sequence handed out: it grows with every fact this replica stores. */
+  get lastSeq(): number {
+    this.engine.assertOpen();
+    return this.engine.lastSeq;
+  }
+
+  /**
+   * Merges change sets (PROTOCOL.md §6.3): synchronous and all-or-nothing. With `outbox`, an
+   * apply that applied something also records that callback's text in the outbox, atomically.
+   */
+  applyChanges(changeSets: readonly ChangeSet[], options?: ApplyOptions): ApplyResult {
+    return applyChangeSets(this.engine, changeSets, options);
+  }
+
+  /** The oldest `limit` outbox entries (records waiting to be shipped elsewhere, e.g. an archive). */
+  outboxPeek(limit: number): OutboxEntry[] {
+    this.engine.assertOpen();
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    return this.engine.store.outboxPeek(limit);
+  }
+
+  /** Removes a shipped entry (durably: once acknowledged it is never handed out again). */
+  outboxAck(id: number): void {
+    // Unsynced: an acknowledgement lost in a crash only means the entry is shipped again.
+    this.engine.write(() => this.engine.store.outboxDelete(id), { durable: false });
+  }
+
+  outboxStats(): OutboxStats {
+    this.engine.assertOpen();
+    return this.engine.store.outboxStats();
   }
 
   /** Facts for `requester` above `sinceHLC`, plus late arrivals below it (gap-free catch-up). */

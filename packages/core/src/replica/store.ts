@@ -6,6 +6,7 @@
 // index and compare them without decoding. `seq` is the per-database arrival sequence that the
 // engine assigns to every fact it writes (gap-free catch-up, DESIGN.md item 1).
 import type { MigrationType, SqlValue } from '../wire/types.js';
+import type { OutboxEntry, OutboxStats } from './replica-api.js';
 
 /** A (schema, table) pair with its unambiguous key. Build it with `tableRef`. */
 export interface TableRef {
@@ -194,6 +195,14 @@ export interface ReplicaStore {
   deleteWatermarksUsedBefore(usedBefore: number): void;
 
   openSnapshotReader(): SnapshotReader;
+
+  /** Appends a record to the outbox (inside a transaction, so it commits with the writes). */
+  outboxAdd(body: string, createdAt: number): void;
+  /** Up to `limit` entries, oldest first. */
+  outboxPeek(limit: number): OutboxEntry[];
+  /** Removes one entry; an unknown id is ignored. */
+  outboxDelete(id: number): void;
+  outboxStats(): OutboxStats;
   close(): void;
 }
 

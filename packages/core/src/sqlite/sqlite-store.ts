@@ -31,6 +31,8 @@ import {
 import { configureWriter } from './schema.js';
 import { SqliteSnapshotReader } from './sqlite-snapshot.js';
 import { WatermarkTable } from './watermark-table.js';
+import { OutboxTable } from './outbox-table.js';
+import type { OutboxEntry, OutboxStats } from '../replica/replica-api.js';
 
 /** Every statement of the store, prepared once per connection. */
 function prepareStatements(db: Database.Database) {
@@ -82,6 +84,7 @@ export class SqliteReplicaStore implements ReplicaStore {
   private readonly pager: RowPager;
   private readonly scanner: FactScanner;
   private readonly watermarks: WatermarkTable;
+  private readonly outbox: OutboxTable;
   private readonly readers = new Set<SqliteSnapshotReader>();
   private inTransaction = false;
   private readonly runTx: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -107,6 +110,7 @@ export class SqliteReplicaStore implements ReplicaStore {
     this.pager = new RowPager(this.db, this.tables);
     this.scanner = new FactScanner(this.db, this.tables);
     this.watermarks = new WatermarkTable(this.db);
+    this.outbox = new OutboxTable(this.db);
   }
 
   transaction<T>(fn: () => T, options?: { durable?: boolean }): T {
@@ -242,6 +246,19 @@ export class SqliteReplicaStore implements ReplicaStore {
   }
   deleteWatermarksUsedBefore(usedBefore: number): void {
     this.watermarks.deleteUsedBefore(usedBefore);
+  }
+
+  outboxAdd(body: string, createdAt: number): void {
+    this.outbox.add(body, createdAt);
+  }
+  outboxPeek(limit: number): OutboxEntry[] {
+    return this.outbox.peek(limit);
+  }
+  outboxDelete(id: number): void {
+    this.outbox.delete(id);
+  }
+  outboxStats(): OutboxStats {
+    return this.outbox.stats();
   }
 
   openSnapshotReader(): SnapshotReader {
