@@ -81,26 +81,22 @@ export function asBytes(b: unknown): Uint8Array {
 export const FRAGMENT_COLUMNS = 'seq, tbl, pk, pkx, base, meta, vals';
 export type FragmentRow = [number, number, string, string | null, Uint8Array, string, string];
 
-/** The cells of one fragment row, optionally only those whose HLC passes `keep`. */
-export function fragmentCells(
-  r: FragmentRow,
-  tables: TableDirectory,
-  pks: PkDecoder,
-  keep?: (hlc: Uint8Array) => boolean,
-): StoredCell[] {
+/** The cells of one fragment row. */
+export function fragmentCells(r: FragmentRow, tables: TableDirectory, pks: PkDecoder): StoredCell[] {
   const meta = parseMeta(r[5]);
+  const values = parseVals(r[6]);
   const base = asBytes(r[4]);
   const table = tables.refOf(r[1]);
   const pk = pks.decode(r[2], r[3]);
-  let values: SqlValue[] | undefined;
-  const out: StoredCell[] = [];
-  for (let i = 0; i < meta.length; i++) {
-    const hlc = hlcOf(base, meta[i]!.opSeq);
-    if (keep && !keep(hlc)) continue;
-    values ??= parseVals(r[6]);
-    out.push({ table, pkKey: r[2], pk, column: meta[i]!.column, value: values[i]!, hlc, seq: r[0] });
-  }
-  return out;
+  return meta.map((m, i) => ({
+    table,
+    pkKey: r[2],
+    pk,
+    column: m.column,
+    value: values[i]!,
+    hlc: hlcOf(base, m.opSeq),
+    seq: r[0],
+  }));
 }
 
 export const TOMBSTONE_COLUMNS = 'seq, tbl, pk, pkx, hlc, created, prior';
