@@ -104,10 +104,12 @@ export async function applyChanges(
       rejected.push(...verdict.refused);
       if (verdict.refused.length > 0) ctx.metrics.originRejectionsTotal.inc(verdict.refused.length);
     }
+    // With S3 on, the batch record goes into the database's outbox in the merge's own transaction.
+    const outbox = ctx.durability?.batchRecorder(session.databaseId, session.identity.siteId, replica, approved);
     result =
       approved.length === 0
         ? { applied: 0, skipped: 0, conflicts: 0, transactions: 0 }
-        : replica.applyChanges(approved);
+        : replica.applyChanges(approved, outbox ? { outbox } : undefined);
   } catch (err) {
     const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
     throw asProtocolError(err, CODE, prefix);
@@ -116,6 +118,7 @@ export async function applyChanges(
   if (rejected.length > 0) ctx.metrics.changesRejectedTotal.inc(rejected.length);
 
   notifyAfter(ctx, session, approved, result);
+  ctx.durability?.afterApply(session.databaseId, result);
   if (result.applied > 0) broadcast(ctx, session, approved);
   stopTimer();
 

@@ -1,6 +1,7 @@
 // What the service's operations share; built once by CoordinatorService.
 import type { Logger } from 'pino';
 import type { CoordinatorConfig } from '../config/types.js';
+import type { Durability } from '../durability/index.js';
 import type { CoordinatorMetrics } from '../metrics/index.js';
 import type { StoreManager } from '../stores/index.js';
 import type { AuthSettings } from './authenticate.js';
@@ -23,4 +24,6 @@ export interface ServiceContext {
   readonly sessionSlots: Slots;
   /** Snapshot streams in progress, server-wide (limits.maxConcurrentSnapshots). */
   readonly snapshotSlots: Slots;
+  /** S3 durability, when on: each apply records its batch and tells it. */
+  readonly durability: Durability | undefined;
 }

@@ -3,6 +3,7 @@
 import {
   ProtocolError,
   type ChangeSet,
+  type Replica,
   type ErrorCode,
   type HLC,
   type SnapshotCheckpoint,
@@ -11,6 +12,7 @@ import {
 import { openSqliteReplica } from '@syncord/core/sqlite';
 import { pino, type Logger } from 'pino';
 import type { CoordinatorConfig } from '../config/types.js';
+import { Durability } from '../durability/index.js';
 import { createMetrics, type CoordinatorMetrics } from '../metrics/index.js';
 import { StoreManager, type OpenReplica, type StoreManagerHooks } from '../stores/index.js';
 import { applyChanges } from './apply-changes.js';
@@ -57,6 +59,8 @@ export class CoordinatorService implements ConnectionHost {
   readonly config: CoordinatorConfig;
   readonly metrics: CoordinatorMetrics;
   readonly stores: StoreManager;
+  /** S3 durability; undefined when S3 is off (`s3.bucket` empty). */
+  readonly durability: Durability | undefined;
   readonly log: Logger;
   private readonly connections = new Set<SyncConnection>();
   private readonly sessions = new Set<Session>();
@@ -74,6 +78,15 @@ export class CoordinatorService implements ConnectionHost {
     const open =
       options.openReplica ??
       ((file: string) => openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection }));
+    this.durability = Durability.fromConfig({
+      config,
+      log: this.log,
+      registry: this.metrics.registry,
+      ...(options.storeHooks ? { storeHooks: options.storeHooks } : {}),
+      openFile: (file, siteId) =>
+        openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection, ...(siteId ? { siteId } : {}) }),
+    });
+    const durability = this.durability;
     this.stores = new StoreManager({
       dataDir: config.dataDir,
       maxOpenStores: config.stores.maxOpenStores,
@@ -83,12 +96,21 @@ export class CoordinatorService implements ConnectionHost {
       hooks: options.storeHooks,
       logger: this.log,
       onOpenCountChange: (n) => this.metrics.openStores.set(n),
+      ...(durability
+        ? {
+            beforeClose: (databaseId: string, replica: Replica) => durability.beforeClose(databaseId, replica),
+            afterClose: (databaseId: string, file: string) => durability.afterClose(databaseId, file),
+          }
+        : {}),
       openReplica: async (file, databaseId) => {
+        // A database with no local file is restored from S3 first (evicted, or the disk was lost).
+        await durability?.prepareOpen(databaseId, file);
         const replica = await open(file, databaseId);
         // The start pass of housekeeping: a database is pruned before it serves anyone.
         this.metrics.tombstonesPrunedTotal.inc(
           pruneReplica(replica, databaseId, config.sync.retentionHorizonMs, this.log),
         );
+        durability?.opened(databaseId, replica);
         return replica;
       },
     });
@@ -106,7 +128,9 @@ export class CoordinatorService implements ConnectionHost {
       strictOrigins: originCheckIsStrict(config),
       sessionSlots: new Slots(config.limits.maxConnectionsPerDatabase),
       snapshotSlots: new Slots(config.limits.maxConcurrentSnapshots),
+      durability,
     };
+    durability?.start(this.stores);
     this.maintenance = new Maintenance(this.stores, config.sync.retentionHorizonMs, this.log, (n) =>
       this.metrics.tombstonesPrunedTotal.inc(n),
     );
@@ -199,7 +223,9 @@ export class CoordinatorService implements ConnectionHost {
       this.closeConnections();
       for (const connection of [...this.connections]) connection.close();
       this.maintenance.stop();
+      // Each store's close flushes its outbox first (bounded by s3.flushTimeoutMs, all at once).
       await this.stores.closeAll();
+      await this.durability?.close();
     })();
     return this.closed;
   }

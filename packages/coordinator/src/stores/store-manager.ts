@@ -31,6 +31,8 @@ export interface StoreManagerOptions {
   readonly hooks?: StoreManagerHooks;
   /** Runs before a store closes (e.g. a durability flush); acquires of that id wait for it. */
   readonly beforeClose?: (databaseId: string, replica: Replica) => void | Promise<void>;
+  /** Runs once a store is closed and forgotten (e.g. to consider evicting its file). */
+  readonly afterClose?: (databaseId: string, filePath: string) => void;
   readonly logger?: Logger;
   /** Told the number of open stores whenever it changes (the sync_open_stores gauge). */
   readonly onOpenCountChange?: (openStores: number) => void;
@@ -260,6 +262,11 @@ export class StoreManager {
       } finally {
         this.forget(entry);
         this.log.debug({ databaseId: entry.databaseId }, 'store closed');
+      }
+      try {
+        this.options.afterClose?.(entry.databaseId, entry.filePath);
+      } catch (err) {
+        this.log.error({ databaseId: entry.databaseId, err }, 'afterClose failed');
       }
     })();
     return entry.closed;

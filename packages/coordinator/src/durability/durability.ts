@@ -1,0 +1,306 @@
+// S3 durability of every database (PROTOCOL.md §10, DESIGN.md item 7), driven by the service
+// through small seams: the store manager's open and close, and the apply.
+// - Batch archive: each apply with applied > 0 writes its §10.2 batch into an outbox table of the
+//   database's own SQLite file, in the apply's transaction; an OutboxDrain per open database
+//   uploads it later with retry and backoff. The apply never waits for S3.
+// - Snapshots: on a schedule (changes or time), streamed from the engine's consistent read through
+//   gzip into a multipart upload; the newest `keepSnapshots` bases are kept.
+// - Restore: a database opened with no local file is rebuilt from the bucket first.
+// - Closed databases: drained, and evicted from local disk when idle (ClosedDatabases).
+import { existsSync } from 'node:fs';
+import { encodeSiteId, type ApplyResult, type ChangeSet, type Replica, type SiteId } from '@syncord/core';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { CoordinatorConfig } from '../config/types.js';
+import type { StoreManager, StoreManagerHooks } from '../stores/index.js';
+import { ArchiveLayout, s3StoragePath } from './archive-keys.js';
+import { encodeBatch } from './batch-record.js';
+import { ClosedDatabases } from './closed-databases.js';
+import { createDurabilityMetrics, type DurabilityMetrics, type OutboxTotals } from './durability-metrics.js';
+import { ObjectStore } from './object-store.js';
+import { OutboxDrain } from './outbox-drain.js';
+import { restoreDatabase, type OpenFile, type RestoreReport } from './restore.js';
+import { pruneArchive } from './retention.js';
+import { uploadSnapshot } from './snapshot-archive.js';
+import { readMark, snapshotDue, writeMark, type SnapshotMark } from './snapshot-schedule.js';
+
+export interface DurabilityOptions {
+  readonly config: CoordinatorConfig;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly storeHooks?: StoreManagerHooks;
+  /** Opens a SQLite database file (creating it with `siteId` when new). */
+  readonly openFile: OpenFile;
+  /** Default: a client for `config.s3`. */
+  readonly store?: ObjectStore;
+  readonly now?: () => number;
+}
+
+interface OpenDatabase {
+  readonly replica: Replica;
+  readonly drain: OutboxDrain;
+  mark: SnapshotMark;
+  snapshot?: Promise<void>;
+}
+
+/** How often schedules and closed databases are looked at: often enough for the shortest setting. */
+function tickMs(config: CoordinatorConfig): number {
+  const shortest = Math.min(config.s3.snapshotIntervalMs, config.diskEviction.idleMs, 30_000);
+  return Math.max(25, Math.floor(shortest / 2));
+}
+
+export class Durability {
+  readonly store: ObjectStore;
+  readonly metrics: DurabilityMetrics;
+  private readonly open = new Map<string, OpenDatabase>();
+  /** What beforeClose learnt of a closing database, for afterClose (which knows its file). */
+  private readonly closedInfo = new Map<string, { clean: boolean; siteId: SiteId; pending?: OutboxTotals }>();
+  private readonly closedDbs: ClosedDatabases;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private stores: StoreManager | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: DurabilityOptions) {
+    const { config } = options;
+    this.log = options.log.child({ component: 's3' });
+    this.now = options.now ?? Date.now;
+    this.store = options.store ?? ObjectStore.fromConfig(config.s3);
+    this.metrics = createDurabilityMetrics(options.registry, () => this.outboxTotals());
+    this.closedDbs = new ClosedDatabases({
+      config,
+      store: this.store,
+      layoutFor: (id) => this.layoutFor(id),
+      openFile: options.openFile,
+      isOpen: (id) => this.open.has(id) || (this.stores?.isOpen(id) ?? false),
+      metrics: this.metrics,
+      log: this.log,
+      now: this.now,
+      onImage: (id) => this.prune(id),
+    });
+  }
+
+  /** Durability for `config`, or undefined when S3 is off (no bucket). */
+  static fromConfig(options: DurabilityOptions): Durability | undefined {
+    return options.config.s3.bucket === '' ? undefined : new Durability(options);
+  }
+
+  layoutFor(databaseId: string): ArchiveLayout {
+    return new ArchiveLayout(
+      databaseId,
+      s3StoragePath(databaseId, this.options.storeHooks),
+      this.options.config.s3.keyPrefix,
+    );
+  }
+
+  /** Starts the schedule and looks for databases an earlier run left on disk. */
+  start(stores: StoreManager): void {
+    this.stores = stores;
+    const found = this.closedDbs.scan(this.options.config.dataDir);
+    if (found > 0) this.log.info({ databases: found }, 'closed databases found on disk: draining their outboxes');
+    this.timer = setInterval(() => this.tick(), tickMs(this.options.config));
+    this.timer.unref();
+    this.tick();
+  }
+
+  // --- store manager seams ---
+
+  /** Before a database file is opened: waits out work on it, restores it when it is missing. */
+  async prepareOpen(databaseId: string, file: string): Promise<RestoreReport | undefined> {
+    await this.closedDbs.claim(databaseId);
+    if (existsSync(file)) return undefined;
+    try {
+      const report = await restoreDatabase({
+        store: this.store,
+        layout: this.layoutFor(databaseId),
+        targetFile: file,
+        openFile: this.options.openFile,
+        log: this.log,
+      });
+      if (report) {
+        this.metrics.restoresTotal.inc();
+        this.log.info(
+          { databaseId, base: report.base?.key, batches: report.batches, siteId: encodeSiteId(report.siteId) },
+          'database restored from S3',
+        );
+      }
+      return report;
+    } catch (err) {
+      this.metrics.restoreFailuresTotal.inc();
+      this.log.error({ databaseId, err }, 'restore from S3 failed; the next open tries again');
+      throw err;
+    }
+  }
+
+  opened(databaseId: string, replica: Replica): void {
+    const drain = new OutboxDrain(replica, this.layoutFor(databaseId), this.store, {
+      retryMaxDelayMs: this.options.config.s3.retryMaxDelayMs,
+      log: this.log,
+      onUploaded: (n) => this.metrics.batchUploadsTotal.inc(n),
+      onFailed: (n) => this.metrics.batchUploadFailuresTotal.inc(n),
+    });
+    let mark = readMark(replica);
+    if (mark.at === 0) {
+      // Never snapshotted: the interval runs from now (the first open), not from 1970, so a new
+      // database is not snapshotted on its first write; its batches restore it meanwhile.
+      mark = { at: this.now(), seq: 0 };
+      writeMark(replica, mark);
+    }
+    this.open.set(databaseId, { replica, drain, mark });
+    drain.kick();
+  }
+
+  /** Flushes the database's outbox (bounded by s3.flushTimeoutMs) before its store closes. */
+  async beforeClose(databaseId: string, replica: Replica): Promise<void> {
+    const db = this.open.get(databaseId);
+    if (!db || db.replica !== replica) return;
+    const flushed = await db.drain.flush(this.options.config.s3.flushTimeoutMs);
+    await db.drain.stop();
+    this.open.delete(databaseId);
+    const stats = replica.outboxStats();
+    if (!flushed)
+      this.log.warn({ databaseId, waiting: stats.count }, 'closing with batches not yet in S3 (kept in the outbox)');
+    this.closedInfo.set(databaseId, {
+      clean: stats.count === 0,
+      siteId: replica.siteId,
+      ...(stats.count > 0
+        ? {
+            pending: {
+              depth: stats.count,
+              ...(stats.oldestCreatedAt !== undefined ? { oldestAt: stats.oldestCreatedAt } : {}),
+            },
+          }
+        : {}),
+    });
+  }
+
+  afterClose(databaseId: string, file: string): void {
+    const info = this.closedInfo.get(databaseId);
+    this.closedInfo.delete(databaseId);
+    this.closedDbs.closed(databaseId, file, info ?? { clean: false });
+  }
+
+  // --- apply seams ---
+
+  /** The outbox record of an apply, built inside its transaction (only when applied > 0). */
+  batchRecorder(databaseId: string, clientId: SiteId, replica: Replica, changeSets: readonly ChangeSet[]) {
+    return (result: ApplyResult): string =>
+      encodeBatch({ databaseId, clientId, serverSiteId: replica.siteId, changeSets, result, time: this.now() });
+  }
+
+  afterApply(databaseId: string, result: ApplyResult): void {
+    const db = this.open.get(databaseId);
+    if (!db || result.applied === 0) return;
+    db.drain.kick();
+    this.considerSnapshot(databaseId, db);
+  }
+
+  /** Takes a snapshot of an open database now (unless one is running); resolves when uploaded. */
+  async snapshotNow(databaseId: string): Promise<void> {
+    const db = this.open.get(databaseId);
+    if (!db) throw new Error(`database ${JSON.stringify(databaseId)} is not open`);
+    await (db.snapshot ?? this.startSnapshot(databaseId, db));
+  }
+
+  /** Uploads every open database's outbox now; true when all are empty within `timeoutMs`. */
+  async flushAll(timeoutMs = this.options.config.s3.flushTimeoutMs): Promise<boolean> {
+    const results = await Promise.all([...this.open.values()].map((db) => db.drain.flush(timeoutMs)));
+    return results.every(Boolean);
+  }
+
+  /** One pass over closed databases now (drain, evict); resolves when done. */
+  sweepClosed(): Promise<void> {
+    return this.closedDbs.tick();
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.open.values()].map((db) => db.drain.stop()));
+    await Promise.allSettled([...this.open.values()].map((db) => db.snapshot));
+    await this.closedDbs.stop();
+    this.open.clear();
+    this.store.close();
+  }
+
+  private tick(): void {
+    if (this.stopping) return;
+    for (const [databaseId, db] of this.open) this.considerSnapshot(databaseId, db);
+    void this.closedDbs.tick();
+  }
+
+  private considerSnapshot(databaseId: string, db: OpenDatabase): void {
+    if (this.stopping || db.snapshot) return;
+    let lastSeq: number;
+    try {
+      lastSeq = db.replica.lastSeq;
+    } catch {
+      return;
+    }
+    if (!snapshotDue(db.mark, lastSeq, this.now(), this.options.config.s3)) return;
+    void this.startSnapshot(databaseId, db);
+  }
+
+  private startSnapshot(databaseId: string, db: OpenDatabase): Promise<void> {
+    const run = (async () => {
+      const handle = await this.stores?.acquire(databaseId);
+      try {
+        const replica = handle?.replica ?? db.replica;
+        const layout = this.layoutFor(databaseId);
+        // The sequence and the read are taken together: nothing runs between them.
+        const seq = replica.lastSeq;
+        const at = this.now();
+        const report = await uploadSnapshot(
+          this.store,
+          layout.key('snapshots', at, globalThis.crypto.randomUUID()),
+          databaseId,
+          at,
+          replica.snapshot(),
+        );
+        db.mark = { at, seq };
+        writeMark(replica, db.mark);
+        this.metrics.snapshotsTotal.inc();
+        this.log.info({ databaseId, snapshotId: report.snapshotId, entries: report.entries, seq }, 'snapshot uploaded');
+        this.prune(databaseId);
+      } catch (err) {
+        this.metrics.snapshotFailuresTotal.inc();
+        if (!this.stopping) this.log.warn({ databaseId, err }, 'snapshot upload failed; retried on the next schedule');
+      } finally {
+        handle?.release();
+        db.snapshot = undefined;
+      }
+    })();
+    db.snapshot = run;
+    return run;
+  }
+
+  private prune(databaseId: string): void {
+    pruneArchive(this.store, this.layoutFor(databaseId), this.options.config.s3.keepSnapshots).then(
+      (report) => {
+        if (report.bases + report.batches > 0)
+          this.log.info({ databaseId, ...report }, 'old snapshots and batches deleted');
+      },
+      (err: unknown) => this.log.warn({ databaseId, err }, 'pruning old snapshots failed; retried after the next one'),
+    );
+  }
+
+  private outboxTotals(): OutboxTotals {
+    let depth = 0;
+    let oldestAt: number | undefined;
+    const add = (t: OutboxTotals): void => {
+      depth += t.depth;
+      if (t.oldestAt !== undefined && (oldestAt === undefined || t.oldestAt < oldestAt)) oldestAt = t.oldestAt;
+    };
+    for (const db of this.open.values()) {
+      try {
+        const s = db.replica.outboxStats();
+        add({ depth: s.count, ...(s.oldestCreatedAt !== undefined ? { oldestAt: s.oldestCreatedAt } : {}) });
+      } catch {
+        // closing
+      }
+    }
+    for (const t of this.closedDbs.totals()) add(t);
+    return oldestAt === undefined ? { depth } : { depth, oldestAt };
+  }
+}

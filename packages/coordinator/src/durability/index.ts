@@ -1,0 +1,16 @@
+// S3 durability: change-batch archive with a durable outbox, streamed snapshots, restore,
+// disk eviction, point-in-time restore (PROTOCOL.md §10).
+export { Durability } from './durability.js';
+export type { DurabilityOptions } from './durability.js';
+export { ArchiveLayout, defaultS3StoragePath, keyTimestamp, s3StoragePath, timeOfKey } from './archive-keys.js';
+export type { ArchiveKind, ArchivedObject } from './archive-keys.js';
+export { ObjectStore, createS3Client, UPLOAD_PART_BYTES } from './object-store.js';
+export type { ObjectWrite } from './object-store.js';
+export { decodeBatch, encodeBatch } from './batch-record.js';
+export type { BatchBody, DecodedBatch } from './batch-record.js';
+export { readSnapshot, uploadSnapshot } from './snapshot-archive.js';
+export type { SnapshotEnvelope, SnapshotUploadReport } from './snapshot-archive.js';
+export { listArchived, listBases, restoreDatabase, RestoreError, REPLAY_MARGIN_MS } from './restore.js';
+export type { OpenFile, RestoreInput, RestoreReport } from './restore.js';
+export { pruneArchive } from './retention.js';
+export type { DurabilityMetrics } from './durability-metrics.js';

@@ -1,0 +1,39 @@
+// When a database gets a new snapshot: once `snapshotChanges` facts arrived since its last one, or
+// once `snapshotIntervalMs` passed with any arrival at all. What the last snapshot covered (time and
+// arrival sequence) is kept in the database itself, so a restart neither repeats nor forgets it.
+import type { Replica } from '@syncord/core';
+
+const STATE_KEY = 'syncord.s3.lastSnapshot';
+
+export interface SnapshotMark {
+  /** When the snapshot's read was taken (ms). */
+  readonly at: number;
+  /** The arrival sequence it covered. */
+  readonly seq: number;
+}
+
+export function readMark(replica: Replica): SnapshotMark {
+  const text = replica.getLocal(STATE_KEY);
+  if (text === undefined) return { at: 0, seq: 0 };
+  try {
+    const parsed = JSON.parse(text) as Partial<SnapshotMark>;
+    return { at: Number(parsed.at) || 0, seq: Number(parsed.seq) || 0 };
+  } catch {
+    return { at: 0, seq: 0 };
+  }
+}
+
+export function writeMark(replica: Replica, mark: SnapshotMark): void {
+  replica.setLocal(STATE_KEY, JSON.stringify(mark));
+}
+
+export interface ScheduleSettings {
+  readonly snapshotIntervalMs: number;
+  readonly snapshotChanges: number;
+}
+
+export function snapshotDue(mark: SnapshotMark, lastSeq: number, now: number, settings: ScheduleSettings): boolean {
+  const arrived = lastSeq - mark.seq;
+  if (arrived <= 0) return false;
+  return arrived >= settings.snapshotChanges || now - mark.at >= settings.snapshotIntervalMs;
+}
