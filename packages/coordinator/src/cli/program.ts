@@ -42,7 +42,8 @@ export function buildProgram(output: CliOutput): Command {
   program.addHelpText(
     'after',
     '\nPrecedence, lowest first: defaults < config file < SYNC_* environment < command line.\n' +
-      'Booleans take true or false; a bare boolean flag means true. An empty variable counts as unset.\n',
+      'Booleans take true or false; a bare boolean flag means true. An empty variable counts as unset.\n' +
+      '\nPoint-in-time restore from S3: syncord restore --database ID [--at TIME] --out DIR (see syncord restore --help).\n',
   );
   return program;
 }

@@ -41,6 +41,10 @@ const processOutput: CliOutput = {
  */
 export async function runCli(argv: readonly string[], env: Environment, context: CliContext = {}): Promise<number> {
   const output = context.output ?? processOutput;
+  if (argv[0] === 'restore') {
+    const { runRestoreCommand } = await import('./restore-command.js');
+    return runRestoreCommand(argv.slice(1), env, { output, cwd: context.cwd ?? process.cwd() });
+  }
   const parsed = parseCliArgs(argv, output);
   if (parsed.kind === 'exit') return parsed.code;
 
