@@ -43,7 +43,11 @@ const INSERT_BATCH = 32;
 export class FragmentRows {
   /** Single-row inserts that did not fill a multi-row statement. */
   private pendingRows: unknown[][] = [];
-  /** Rows loaded by the running transaction, by `${tableId}:${pkKey}`. */
+  /**
+   * Rows loaded by the running transaction and not yet written, by `${tableId}:${pkKey}`. A write
+   * drops its row again (a later write in the transaction reads the row afresh), so a large merge
+   * does not keep every row it touched alive.
+   */
   private cache: Map<string, LoadedRow> | undefined;
   private readonly s;
 
@@ -110,11 +114,10 @@ export class FragmentRows {
     const missing = rows.filter((w) => !this.cache?.has(`${tableId}:${w.pkKey}`)).map((w) => w.pkKey);
     const fetched = missing.length > 0 ? this.fetch(tableId, missing) : undefined;
     for (const w of rows) {
-      let row = this.cache?.get(`${tableId}:${w.pkKey}`) ?? fetched?.get(w.pkKey) ?? NO_ROW;
-      if (row === NO_ROW) {
-        row = { fragments: [] };
-        this.cache?.set(`${tableId}:${w.pkKey}`, row);
-      }
+      const key = `${tableId}:${w.pkKey}`;
+      let row = this.cache?.get(key) ?? fetched?.get(w.pkKey) ?? NO_ROW;
+      this.cache?.delete(key);
+      if (row === NO_ROW) row = { fragments: [] };
       if (w.tombstone) {
         const t = w.tombstone;
         const prior = t.priorRow ? JSON.stringify(encodeSqlValues(t.priorRow)) : null;
@@ -130,7 +133,7 @@ export class FragmentRows {
           return clear === 'all' || (clear !== undefined && compareBytes(hlcOf(f.base, c.opSeq), clear) <= 0);
         });
       }
-      if (w.cells.length > 0) this.insertCells(tableId, w.pkKey, row, w.cells);
+      if (w.cells.length > 0) this.insertCells(tableId, w.pkKey, w.cells);
     }
     this.flushInserts();
   }
@@ -172,7 +175,7 @@ export class FragmentRows {
   }
 
   /** One new fragment per (transaction, exact pk spelling) among the cells. */
-  private insertCells(tableId: number, pkKey: string, row: LoadedRow, cells: readonly StoredCell[]): void {
+  private insertCells(tableId: number, pkKey: string, cells: readonly StoredCell[]): void {
     const groups: { pkx: string | null; cells: StoredCell[] }[] = [];
     let lastPk: unknown;
     let lastPkx: string | null = null;
@@ -198,7 +201,6 @@ export class FragmentRows {
       }
       const base = g[0]!.hlc.slice(0, BASE_BYTES);
       this.queueInsert([seq, tableId, pkKey, base, metaText(meta), valsText(vals), pkx]);
-      row.fragments.push({ seq, base, cells: meta, vals });
     }
   }
 }
