@@ -16,3 +16,4 @@ export * from './config/index.js';
 export { createMetrics, DatabaseSessionGauge } from './metrics/index.js';
 export type { CoordinatorMetrics, MetricsOptions } from './metrics/index.js';
 export { createLogger } from './logging/index.js';
+export * from './durability/index.js';

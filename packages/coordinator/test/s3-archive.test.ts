@@ -1,6 +1,10 @@
 // The S3 archive against a real S3 server (s3rver): batch objects with §10.2 keys, metadata and
 // bodies; snapshots streamed as gzip in the §10.2 format, on the change threshold; retention.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { decodeSnapshotChunk, encodeSiteId } from '@syncord/core';
+import { openSqliteReplica } from '@syncord/core/sqlite';
+import { restoreDatabase } from '@syncord/coordinator';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newSiteId, wire, writeRow, writeRows, BASE_WALL } from './support/change-sets.js';
@@ -103,6 +107,9 @@ describe('S3 snapshots', () => {
     await apply(10, 1);
     await server.server.service.durability!.flushAll(5000);
     expect(await snapshotKeys()).toEqual([]); // 10 < 50
+    await new Promise((r) => setTimeout(r, 5));
+    const beforeSnapshots = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
     await apply(1500, 2); // crosses the threshold: more than one chunk of 1000 entries
     await until(async () => (await snapshotKeys()).length === 1, 'the first snapshot');
 
@@ -143,5 +150,19 @@ describe('S3 snapshots', () => {
     }, 'the third snapshot and pruning');
     const batches = await listKeys(client, s3.bucket, 'snap/acme/big/batches/');
     expect(batches.length).toBeGreaterThan(0); // recent batches stay (the replay margin keeps them)
+
+    // A moment before the oldest kept snapshot is outside the window: refused, not half-restored.
+    const durability = server.server.service.durability!;
+    const target = path.join(server.dataDir, 'pitr.sqlite');
+    await expect(
+      restoreDatabase({
+        store: durability.store,
+        layout: durability.layoutFor('acme:big'),
+        targetFile: target,
+        at: beforeSnapshots,
+        openFile: (file, siteId) => openSqliteReplica(file, siteId ? { siteId } : {}),
+      }),
+    ).rejects.toThrow(/cannot be restored to .*: retention keeps it restorable from/);
+    expect(existsSync(target)).toBe(false);
   });
 });

@@ -72,6 +72,11 @@ export class ArchiveLayout {
     return `${this.root}${kind}/`;
   }
 
+  /** Syncord's note of what retention deleted (outside the three folders: readers ignore it). */
+  get retentionKey(): string {
+    return `${this.root}retention.json`;
+  }
+
   key(kind: ArchiveKind, time: number, id: string): string {
     return `${this.folder(kind)}${keyTimestamp(time)}_${id}${EXTENSION[kind]}`;
   }

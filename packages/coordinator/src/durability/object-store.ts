@@ -124,6 +124,16 @@ export class ObjectStore {
     return Buffer.concat(parts).toString('utf8');
   }
 
+  /** The object's text, or undefined when there is no such key. */
+  async getTextIfExists(key: string): Promise<string | undefined> {
+    try {
+      return await this.getText(key);
+    } catch (err) {
+      if (err instanceof Error && (err.name === 'NoSuchKey' || err.name === 'NotFound')) return undefined;
+      throw err;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }

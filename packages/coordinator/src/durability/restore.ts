@@ -14,17 +14,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Replica, SiteId, SnapshotChunk } from '@syncord/core';
 import type { Logger } from 'pino';
-import type { ArchiveKind, ArchiveLayout, ArchivedObject } from './archive-keys.js';
+import type { ArchiveLayout, ArchivedObject } from './archive-keys.js';
+import { listArchived, listBases, REPLAY_MARGIN_MS } from './archive-listing.js';
 import { decodeBatch, headerSafe } from './batch-record.js';
 import type { ObjectStore } from './object-store.js';
+import { restorableFrom } from './retention.js';
 import { decompressed, readSnapshot, type SnapshotEnvelope } from './snapshot-archive.js';
-
-/**
- * Batches this much older than the base are replayed too. A batch's time is taken inside its
- * apply and a snapshot's when its read opens, so a later batch never sorts before the snapshot
- * unless the clock stepped back; replaying a covered batch changes nothing (merges are idempotent).
- */
-export const REPLAY_MARGIN_MS = 60_000;
 
 export type OpenFile = (file: string, siteId?: SiteId) => Replica;
 
@@ -50,31 +45,6 @@ export interface RestoreReport {
 
 export class RestoreError extends Error {
   override readonly name = 'RestoreError';
-}
-
-/** Every timestamped object of one kind, oldest first (listing every page). */
-export async function listArchived(
-  store: ObjectStore,
-  layout: ArchiveLayout,
-  kind: ArchiveKind,
-): Promise<ArchivedObject[]> {
-  const out: ArchivedObject[] = [];
-  for await (const key of store.list(layout.folder(kind))) {
-    const parsed = layout.parse(kind, key);
-    if (parsed) out.push(parsed);
-  }
-  return out.sort((a, b) => a.time - b.time || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-/** The bases (snapshots and images) oldest first; at equal times an image sorts last (preferred). */
-export async function listBases(store: ObjectStore, layout: ArchiveLayout): Promise<ArchivedObject[]> {
-  const [snapshots, images] = await Promise.all([
-    listArchived(store, layout, 'snapshots'),
-    listArchived(store, layout, 'images'),
-  ]);
-  return [...snapshots, ...images].sort(
-    (a, b) => a.time - b.time || (a.kind === b.kind ? 0 : a.kind === 'images' ? 1 : -1),
-  );
 }
 
 function removeDatabaseFiles(file: string): void {
@@ -155,6 +125,16 @@ export async function restoreDatabase(input: RestoreInput): Promise<RestoreRepor
   try {
     const [bases, allBatches] = await Promise.all([listBases(store, layout), listArchived(store, layout, 'batches')]);
     const base = bases.filter((b) => b.time <= at).at(-1);
+    if (!base && Number.isFinite(at)) {
+      // Without a base the batches must all be there; retention may have deleted the early ones.
+      const from = await restorableFrom(store, layout);
+      if (from !== undefined && at < from) {
+        throw new RestoreError(
+          `Database ${JSON.stringify(layout.databaseId)} cannot be restored to ${new Date(at).toISOString()}: ` +
+            `retention keeps it restorable from ${new Date(from).toISOString()} on`,
+        );
+      }
+    }
     const from = base ? base.time - REPLAY_MARGIN_MS : Number.NEGATIVE_INFINITY;
     const batches = allBatches.filter((b) => b.time >= from && b.time <= at);
     if (!base && batches.length === 0) return undefined;

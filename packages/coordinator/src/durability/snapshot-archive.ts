@@ -150,13 +150,13 @@ export async function* lines(bytes: AsyncIterable<Buffer>): AsyncGenerator<strin
   if (pending !== '') yield pending;
 }
 
-function envelopeOf(json: unknown, where: string): SnapshotEnvelope & { chunks?: unknown } {
+function envelopeOf(json: unknown, where: string): { envelope: SnapshotEnvelope; chunks: unknown } {
   if (typeof json !== 'object' || json === null) throw new Error(`${where} is not a snapshot object`);
   const { snapshotId, databaseId, timestamp, chunks } = json as Record<string, unknown>;
   if (typeof snapshotId !== 'string' || typeof databaseId !== 'string' || typeof timestamp !== 'string') {
     throw new Error(`${where} lacks snapshotId, databaseId or timestamp`);
   }
-  return { snapshotId, databaseId, timestamp, chunks };
+  return { envelope: { snapshotId, databaseId, timestamp }, chunks };
 }
 
 function parse(text: string, where: string): unknown {
@@ -181,7 +181,7 @@ export async function* readSnapshot(
   if (first.done) throw new Error(`${where} is empty`);
   const opening = first.value;
   if (opening.endsWith('"chunks":[')) {
-    onEnvelope(envelopeOf(parse(`${opening}]}`, where), where));
+    onEnvelope(envelopeOf(parse(`${opening}]}`, where), where).envelope);
     let index = 0;
     let closed = false;
     for await (const line of source) {
@@ -200,11 +200,11 @@ export async function* readSnapshot(
   // The reference's layout: the whole document on one line.
   let text = opening;
   for await (const line of source) text += `\n${line}`;
-  const envelope = envelopeOf(parse(text, where), where);
+  const { envelope, chunks } = envelopeOf(parse(text, where), where);
   onEnvelope(envelope);
-  if (!Array.isArray(envelope.chunks)) throw new Error(`${where} has no chunks array`);
+  if (!Array.isArray(chunks)) throw new Error(`${where} has no chunks array`);
   let index = 0;
-  for (const chunk of envelope.chunks) {
+  for (const chunk of chunks) {
     yield decodeSnapshotChunk(chunk, `${where} chunk ${index}`);
     index++;
   }
