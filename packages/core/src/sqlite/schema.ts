@@ -49,5 +49,6 @@ export function configureWriter(db: Database.Database): void {
   db.pragma('temp_store = MEMORY');
   db.pragma('cache_size = -32768');
   db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA_SQL);
+  // One transaction: a dozen autocommits would each be a synced WAL commit (about 4x slower).
+  db.exec(`BEGIN IMMEDIATE; ${SCHEMA_SQL} COMMIT;`);
 }
