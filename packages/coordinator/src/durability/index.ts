@@ -14,4 +14,5 @@ export { listArchived, listBases, REPLAY_MARGIN_MS } from './archive-listing.js'
 export { restoreDatabase, RestoreError } from './restore.js';
 export type { OpenFile, RestoreInput, RestoreReport } from './restore.js';
 export { pruneArchive, restorableFrom } from './retention.js';
+export { uploadImage } from './image.js';
 export type { DurabilityMetrics } from './durability-metrics.js';

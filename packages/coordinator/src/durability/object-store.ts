@@ -85,12 +85,14 @@ export class ObjectStore {
         ...(write.metadata ? { Metadata: { ...write.metadata } } : {}),
       },
     });
+    // Stays attached: a body destroyed after the upload settled must still have an error listener.
     const failed = new Promise<never>((_, reject) => {
-      body.once('error', (err) => {
+      body.on('error', (err) => {
         void upload.abort().catch(() => undefined);
         reject(err);
       });
     });
+    failed.catch(() => undefined); // observed by the race below, or irrelevant once it is over
     await Promise.race([upload.done(), failed]);
   }
 

@@ -60,7 +60,10 @@ export async function uploadSnapshot(
     });
     uploading.catch(() => undefined); // observed below; a failure must not be unhandled meanwhile
     const write = async (text: string): Promise<void> => {
-      if (!gzip.write(text)) await Promise.race([once(gzip, 'drain'), uploading]);
+      if (gzip.write(text)) return;
+      const drained = once(gzip, 'drain');
+      drained.catch(() => undefined); // loses the race when the upload fails first
+      await Promise.race([drained, uploading]);
     };
     let count = 1;
     let entries = 0;

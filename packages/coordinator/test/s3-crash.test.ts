@@ -1,0 +1,71 @@
+// A coordinator process killed (SIGKILL) after acknowledging an apply but before uploading its
+// batch (S3 was unreachable): the batch waits in the database's outbox on disk, and the restarted
+// coordinator uploads it without any client coming back.
+import { encodeSiteId } from '@syncord/core';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { newSiteId, wire, writeRow } from './support/change-sets.js';
+import { startChildServer } from './support/child-server.js';
+import { getObject, listKeys, s3Client, until } from './support/s3-objects.js';
+import { startS3Server, type S3TestServer } from './support/s3-server.js';
+import { TestClient } from './support/ws-client.js';
+
+let s3: S3TestServer;
+let client: S3Client;
+beforeAll(async () => {
+  s3 = await startS3Server();
+  client = s3Client(s3);
+}, 30_000);
+afterAll(async () => {
+  client?.destroy();
+  await s3?.stop();
+});
+
+it('uploads after a restart the batch of an apply acknowledged just before a SIGKILL', async () => {
+  const args = [
+    '--s3-bucket',
+    s3.bucket,
+    '--s3-endpoint',
+    s3.endpoint,
+    '--s3-access-key-id',
+    'S3RVER',
+    '--s3-secret-access-key',
+    'S3RVER',
+    '--s3-force-path-style',
+    '--s3-key-prefix',
+    'crash/',
+    '--s3-retry-max-delay-ms',
+    '200',
+  ];
+  const first = await startChildServer({ args });
+  let second: Awaited<ReturnType<typeof startChildServer>> | undefined;
+  try {
+    const socket = await TestClient.open(first.ws);
+    const site = newSiteId();
+    // Opened while S3 is up: a database with no local file is first looked for in the bucket.
+    expect((await socket.handshake({ databaseId: 'crash', siteId: encodeSiteId(site) })).type).toBe('handshake_ack');
+    await s3.down();
+    const set = writeRow(site, 'notes', [7], { title: 'kept' });
+    socket.send({ type: 'apply_changes', requestId: 'apply-1', changes: [wire(set)] });
+    expect(await socket.next('apply_result')).toMatchObject({ applied: 1 });
+    expect((await first.kill('SIGKILL')).signal).toBe('SIGKILL');
+    await socket.closed;
+    await s3.up();
+    expect(await listKeys(client, s3.bucket, 'crash/')).toEqual([]);
+
+    second = await startChildServer({ args, dataDir: first.dataDir });
+    await until(
+      async () => (await listKeys(client, s3.bucket, 'crash/crash/batches/')).length === 1,
+      'the batch upload',
+      20_000,
+    );
+    const [key] = await listKeys(client, s3.bucket, 'crash/crash/batches/');
+    const body = JSON.parse((await getObject(client, s3.bucket, key!)).body.toString('utf8')) as { changes: unknown[] };
+    expect(body.changes).toEqual([wire(set)]);
+  } finally {
+    await s3.up().catch(() => undefined);
+    await first.kill();
+    if (second) await second.stop();
+    first.cleanup();
+  }
+});
