@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { encodeSiteId } from '@syncord/core';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSiteId, wire, writeRow, writeRows } from './support/change-sets.js';
 import { getObject, listKeys, s3Client, s3Settings, until } from './support/s3-objects.js';
@@ -95,6 +95,50 @@ describe('disk eviction', () => {
       expect((delta[0]!.changes as { pk: unknown[] }[]).map((c) => c.pk)).toEqual([[22]]);
       await back.socket.close();
     } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('disk eviction with batches not yet in S3', () => {
+  it('keeps the file while its outbox holds batches, and evicts once they are uploaded', async () => {
+    const server = await startTestServer({
+      config: {
+        s3: { ...s3Settings(s3, 'unsafe/'), flushTimeoutMs: 100 },
+        stores: { idleCloseMs: 30, cleanupIntervalMs: 20 },
+        diskEviction: { enabled: true, idleMs: 50 },
+      },
+    });
+    const id = 'unsafe';
+    const file = server.server.service.stores.filePathFor(id);
+    const depth = async () => {
+      const gauge = server.server.service.metrics.registry.getSingleMetric('sync_s3_outbox_depth') as Gauge;
+      return (await gauge.get()).values[0]?.value ?? -1;
+    };
+    try {
+      const writer = newSiteId();
+      const peer = await join(server, id, writer); // opened while S3 is up
+      await s3.down();
+      peer.socket.send({
+        type: 'apply_changes',
+        requestId: 'w',
+        changes: [wire(writeRow(writer, 't', [1], { v: 1 }))],
+      });
+      expect(await peer.socket.next('apply_result')).toMatchObject({ applied: 1 });
+      await peer.socket.close();
+      await until(() => !server.server.service.stores.isOpen(id), 'the store to close');
+      // Closed, idle far past DISK_EVICTION_IDLE_MS, but its batch is only on local disk.
+      for (let i = 0; i < 10; i++) await server.server.service.durability!.sweepClosed();
+      expect(existsSync(file)).toBe(true);
+      expect(await depth()).toBe(1);
+
+      await s3.up();
+      await until(() => !existsSync(file), 'the eviction once S3 is back');
+      expect(await depth()).toBe(0);
+      expect(await listKeys(client, s3.bucket, 'unsafe/unsafe/batches/')).toHaveLength(1);
+      expect(await listKeys(client, s3.bucket, 'unsafe/unsafe/images/')).toHaveLength(1);
+    } finally {
+      await s3.up();
       await server.stop();
     }
   });
