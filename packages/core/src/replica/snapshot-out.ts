@@ -57,7 +57,7 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
     if (options?.requester && !resume) {
       // Resumed streams record nothing: their completed tables came from an older read.
       const site = options.requester;
-      engine.write(() => recordWatermark(engine, site, hlcToBytes(hlc), reader.lastSeq));
+      engine.write(() => recordWatermark(engine, site, hlcToBytes(hlc), reader.lastSeq), { durable: false });
     }
     const snapshotId = resume ? resume.snapshotId : globalThis.crypto.randomUUID();
     const tables = reader.tablesWithCells();
