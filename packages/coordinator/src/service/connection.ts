@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   decodeSiteId,
+  describeValue,
   PROTOCOL_VERSION,
   ProtocolError,
   type ChangeSet,
@@ -80,7 +81,7 @@ export class SyncConnection {
     if (fields.protocolVersion !== PROTOCOL_VERSION) {
       throw new ProtocolError(
         'PROTOCOL_VERSION_MISMATCH',
-        `Protocol version mismatch: server speaks ${PROTOCOL_VERSION}, client sent ${JSON.stringify(fields.protocolVersion) ?? 'none'}`,
+        `Protocol version mismatch: server speaks ${PROTOCOL_VERSION}, client sent ${describeValue(fields.protocolVersion)}`,
       );
     }
     if (this.state !== 'new') throw new ProtocolError('ALREADY_AUTHENTICATED', 'Already authenticated');

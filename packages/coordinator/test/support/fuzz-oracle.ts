@@ -30,31 +30,11 @@ export interface Expectation {
   readonly closeWithoutReply?: number;
   /** A well-formed apply aimed at a guarded database: send it on a scratch session instead. */
   readonly divert?: boolean;
-  /** A known server bug this frame hits; the answer is then checked only loosely. */
-  readonly knownBug?: string;
 }
-
-/**
- * KNOWN BUG, reported, not ours to fix (service/connection.ts, the PROTOCOL_VERSION_MISMATCH
- * message): the handshake's protocolVersion is JSON.stringify-ed whole into the error, so a deeply
- * nested one overflows the stack (answered AUTH_FAILED, close 4001, logged as "message failed") and
- * a long one is echoed back in full. fuzz.test.ts has a focused `it.fails` for it; once it is fixed
- * that test fails, and this carve-out goes.
- */
-export const PROTOCOL_VERSION_ECHO = 'protocolVersion echoed whole into PROTOCOL_VERSION_MISMATCH';
 
 /** The §6.6 rule plus the configured length limit. */
 export function validDatabaseId(id: string, target: FuzzTarget): boolean {
   return id.length <= target.maxDatabaseIdLength && DEFAULT_DATABASE_ID_PATTERN.test(id);
-}
-
-/** JSON of at most 200 characters that JSON.stringify can write. */
-function small(value: unknown): boolean {
-  try {
-    return (JSON.stringify(value) ?? '').length <= 200;
-  } catch {
-    return false;
-  }
 }
 
 export interface SocketState {
@@ -95,12 +75,6 @@ function expectHandshake(
   const fields = decodeHandshake(raw);
   const same = { next: state };
   if (fields.protocolVersion !== 1) {
-    if (!small(fields.protocolVersion)) {
-      return {
-        expect: { accept: ['error:PROTOCOL_VERSION_MISMATCH', 'error:AUTH_FAILED'], knownBug: PROTOCOL_VERSION_ECHO },
-        ...same,
-      };
-    }
     return { expect: error('PROTOCOL_VERSION_MISMATCH'), ...same };
   }
   if (state.phase === 'ready') return { expect: error('ALREADY_AUTHENTICATED'), ...same };
