@@ -115,6 +115,23 @@ export class Engine {
     }
   }
 
+  /**
+   * Inside `write` only: runs `fn` as a nested atomic step. When it throws, its writes, the clock
+   * and the counter are as before it, and the enclosing write goes on; the error is rethrown.
+   */
+  savepoint<T>(fn: () => T): T {
+    if (!this.writing) throw new Error('Engine.savepoint runs inside write');
+    const seq0 = this.lastSeq;
+    const clock0 = this.clock.state();
+    try {
+      return this.store.savepoint(fn);
+    } catch (err) {
+      this.lastSeq = seq0;
+      this.clock = new HybridClock(this.siteId, clock0, this.now);
+      throw err;
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -58,6 +58,19 @@ export class MemoryReplicaStore implements ReplicaStore {
     }
   }
 
+  savepoint<T>(fn: () => T): T {
+    const undo = this.undo;
+    if (!undo) throw new Error('MemoryReplicaStore savepoints need an open transaction');
+    const mark = undo.length;
+    try {
+      return fn();
+    } catch (err) {
+      for (let i = undo.length - 1; i >= mark; i--) undo[i]!();
+      undo.length = mark;
+      throw err;
+    }
+  }
+
   /** Sets or (with undefined) deletes one entry, remembering how to take it back. */
   private put<K, V>(map: Map<K, V>, key: K, value: V | undefined): void {
     this.writes++;

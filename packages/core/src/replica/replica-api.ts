@@ -1,6 +1,6 @@
 // The public face of the merge engine that the coordinator and the client program against.
 import type { SiteId } from '../clock/site-id.js';
-import type { ApplyResult, SnapshotCheckpoint } from '../wire/types.js';
+import type { ApplyResult, ChangeSet, SnapshotCheckpoint } from '../wire/types.js';
 
 export interface ReplicaOptions {
   /** When true, a column write newer than a row's tombstone revives the row. Default false. */
@@ -24,6 +24,12 @@ export interface ApplyOptions {
    * to the replica's outbox in that same transaction (so it exists exactly when the merge does).
    */
   readonly outbox?: (result: ApplyResult) => string;
+}
+
+/** One apply of a group commit (Replica.applyGroup). */
+export interface ApplyBatch {
+  readonly changeSets: readonly ChangeSet[];
+  readonly options?: ApplyOptions;
 }
 
 /** A record waiting in the outbox, oldest first by id. */

@@ -13,12 +13,14 @@ import type {
   SqlValue,
 } from '../wire/types.js';
 import { applyChangeSets } from './apply-changes.js';
+import { applyGroup } from './apply-group.js';
 import { changesSince } from './changes-since.js';
 import { Engine, META } from './engine.js';
 import { holdsFact } from './held-facts.js';
 import { commitLocalTransaction, type LocalTransaction } from './local-commit.js';
 import { pkKeyOf } from './pk-key.js';
 import type {
+  ApplyBatch,
   ApplyOptions,
   DeltaSyncCheck,
   OutboxEntry,
@@ -77,6 +79,15 @@ export class Replica {
    */
   applyChanges(changeSets: readonly ChangeSet[], options?: ApplyOptions): ApplyResult {
     return applyChangeSets(this.engine, changeSets, options);
+  }
+
+  /**
+   * Group commit: the batches in one transaction with one durable commit, each all-or-nothing on
+   * its own (a savepoint each). Returns, per batch in order, its result or the error that undid it.
+   * A function batch is built inside the transaction, after the earlier batches merged.
+   */
+  applyGroup(batches: ReadonlyArray<ApplyBatch | (() => ApplyBatch)>): Array<ApplyResult | Error> {
+    return applyGroup(this.engine, batches);
   }
 
   /** The oldest `limit` outbox entries (records waiting to be shipped elsewhere, e.g. an archive). */

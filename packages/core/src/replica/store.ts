@@ -141,6 +141,11 @@ export interface ReplicaStore {
    * `durable: false` the commit may skip syncing to disk (it stays atomic and ordered).
    */
   transaction<T>(fn: () => T, options?: { durable?: boolean }): T;
+  /**
+   * Inside a transaction only: runs `fn` as a nested atomic step (a SAVEPOINT). When it throws,
+   * what it wrote is undone and the enclosing transaction goes on; the error is rethrown.
+   */
+  savepoint<T>(fn: () => T): T;
 
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;

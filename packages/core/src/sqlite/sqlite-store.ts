@@ -132,6 +132,20 @@ export class SqliteReplicaStore implements ReplicaStore {
     }
   }
 
+  savepoint<T>(fn: () => T): T {
+    if (!this.inTransaction) throw new Error('SqliteReplicaStore savepoints need an open transaction');
+    try {
+      // better-sqlite3 runs a transaction function called inside a transaction as a SAVEPOINT.
+      return this.runTx(fn) as T;
+    } catch (err) {
+      // Rows loaded or table ids handed out by the undone step may no longer be what is stored.
+      this.tables.reload();
+      this.fragments.endTransaction();
+      this.fragments.beginTransaction();
+      throw err;
+    }
+  }
+
   private idOf(table: TableRef): number {
     const known = this.tables.idOf(table);
     if (known !== undefined) return known;
