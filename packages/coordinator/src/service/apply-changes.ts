@@ -1,9 +1,11 @@
 // An apply as the coordinator wraps it (PROTOCOL.md §6.4): limits, authorize, approve, origin
-// check, apply, after-hook, broadcast, result. The merge itself is one synchronous engine call, so two applies
-// to one database can never interleave their compare and write (DESIGN item 0).
-import { ClockDriftError, encodeServerMessage, type ApplyResult, type ChangeSet } from '@syncord/core';
+// check, apply, after-hook, broadcast, result. The merge runs in the database's group commit, one
+// synchronous engine call for every apply queued, so two applies to one database can never
+// interleave their compare and write (DESIGN item 0), and they share one fsync.
+import { ClockDriftError, encodeServerMessage, type ApplyBatch, type ApplyResult, type ChangeSet } from '@syncord/core';
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
+import type { FanoutReport } from './fanout.js';
 import { asProtocolError, describeError, LimitExceededError } from './errors.js';
 import { callHook } from './hook-call.js';
 import { checkOrigins } from './origin-check.js';
@@ -65,26 +67,38 @@ function notifyAfter(ctx: ServiceContext, session: Session, approved: readonly C
   );
 }
 
-/** One serialization for every recipient; a failed send is counted and touches nobody else. */
+/** One serialization per broadcast, made only when some subscriber will receive it. */
 function broadcast(ctx: ServiceContext, session: Session, approved: readonly ChangeSet[]): void {
-  let message: string;
+  let report: FanoutReport;
   try {
-    message = encodeServerMessage({ type: 'push_changes', changeSets: approved });
+    report = ctx.fanout.publish(session.databaseId, session.identity.siteId, () =>
+      encodeServerMessage({ type: 'push_changes', changeSets: approved }),
+    );
   } catch (err) {
     ctx.metrics.broadcastErrorsTotal.inc();
     ctx.log.error({ err, databaseId: session.databaseId }, 'broadcast encoding failed');
     return;
   }
-  const report = ctx.fanout.publish(session.databaseId, session.identity.siteId, message);
   ctx.metrics.changesBroadcastTotal.inc(approved.length * report.delivered);
   if (report.failed > 0) ctx.metrics.broadcastErrorsTotal.inc(report.failed);
 }
 
-export async function applyChanges(
+/** An apply past its checks and queued for the database's next group commit. */
+export interface PendingApply {
+  /** Settles after the commit: the outcome (acknowledged means durable) or the apply's own error. */
+  readonly done: Promise<ApplyOutcome>;
+}
+
+/**
+ * Limits, authorization and the approval hook; then the apply joins the database's group commit.
+ * Resolves once it is queued, so a transport can read the next message of the connection (and let
+ * it join the same group) while this one waits for the commit.
+ */
+export async function startApply(
   ctx: ServiceContext,
   session: Session,
   changeSets: readonly ChangeSet[],
-): Promise<ApplyOutcome> {
+): Promise<PendingApply> {
   ctx.metrics.changesReceivedTotal.inc(changeSets.length);
   ctx.metrics.changeBatchSize.observe(changeSets.length);
   const stopTimer = ctx.metrics.applyChangesDuration.startTimer();
@@ -95,39 +109,48 @@ export async function applyChanges(
   const rejected: RejectedChangeSet[] = [...decision.rejected];
   let approved = decision.approved;
 
-  let result: ApplyResult;
-  try {
-    // From the origin check to the merge nothing awaits, so its verdict still holds when merged.
+  // Built inside the group's transaction: from the origin check to the merge nothing awaits, so
+  // its verdict still holds when merged (and it sees the applies grouped before this one).
+  const build = (): ApplyBatch => {
     if (ctx.strictOrigins && approved.length > 0) {
       const verdict = checkOrigins(replica, session.identity.siteId, approved);
       approved = verdict.allowed;
       rejected.push(...verdict.refused);
       if (verdict.refused.length > 0) ctx.metrics.originRejectionsTotal.inc(verdict.refused.length);
     }
-    // With S3 on, the batch record goes into the database's outbox in the merge's own transaction.
+    // With S3 on, the batch record goes into the database's outbox in the merge's own savepoint.
     const outbox = ctx.durability?.batchRecorder(session.databaseId, session.identity.siteId, replica, approved);
-    result =
-      approved.length === 0
-        ? { applied: 0, skipped: 0, conflicts: 0, transactions: 0 }
-        : replica.applyChanges(approved, outbox ? { outbox } : undefined);
-  } catch (err) {
-    const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
-    throw asProtocolError(err, CODE, prefix);
-  }
-  ctx.metrics.changesAppliedTotal.inc(result.applied);
-  if (rejected.length > 0) ctx.metrics.changesRejectedTotal.inc(rejected.length);
+    return { changeSets: approved, ...(outbox ? { options: { outbox } } : {}) };
+  };
+  const done = ctx.commits.submit(replica, build).then(
+    (result) => {
+      ctx.metrics.changesAppliedTotal.inc(result.applied);
+      if (rejected.length > 0) ctx.metrics.changesRejectedTotal.inc(rejected.length);
+      notifyAfter(ctx, session, approved, result);
+      ctx.durability?.afterApply(session.databaseId, result);
+      if (result.applied > 0) broadcast(ctx, session, approved);
+      stopTimer();
+      const outcome: ApplyOutcome = { ...result };
+      if (rejected.length > 0) {
+        outcome.rejected = rejected.map((r): WireRejection => {
+          const reason = typeof r.reason === 'string' ? r.reason : describeError(r.reason);
+          return r.code === undefined ? { reason } : { reason, code: String(r.code) };
+        });
+      }
+      return outcome;
+    },
+    (err: unknown) => {
+      const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
+      throw asProtocolError(err, CODE, prefix);
+    },
+  );
+  return { done };
+}
 
-  notifyAfter(ctx, session, approved, result);
-  ctx.durability?.afterApply(session.databaseId, result);
-  if (result.applied > 0) broadcast(ctx, session, approved);
-  stopTimer();
-
-  const outcome: ApplyOutcome = { ...result };
-  if (rejected.length > 0) {
-    outcome.rejected = rejected.map((r): WireRejection => {
-      const reason = typeof r.reason === 'string' ? r.reason : describeError(r.reason);
-      return r.code === undefined ? { reason } : { reason, code: String(r.code) };
-    });
-  }
-  return outcome;
+export async function applyChanges(
+  ctx: ServiceContext,
+  session: Session,
+  changeSets: readonly ChangeSet[],
+): Promise<ApplyOutcome> {
+  return (await startApply(ctx, session, changeSets)).done;
 }

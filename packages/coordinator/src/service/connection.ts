@@ -15,6 +15,7 @@ import {
   type SnapshotChunk,
 } from '@syncord/core';
 import { InvalidDatabaseIdError, type StoreContext, type StoreHandle } from '../stores/index.js';
+import type { PendingApply } from './apply-changes.js';
 import { authenticate } from './authenticate.js';
 import type { ServiceContext } from './context.js';
 import { ConnectionClosedError, describeError, LimitExceededError } from './errors.js';
@@ -46,6 +47,7 @@ export interface ConnectionHost {
   connectionClosed(connection: SyncConnection): void;
   getChanges(session: Session, sinceHLC?: HLC): Promise<ChangeSet[]>;
   applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome>;
+  startApply(session: Session, changeSets: readonly ChangeSet[]): Promise<PendingApply>;
   snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined>;
 }
 
@@ -230,6 +232,11 @@ export class SyncConnection {
 
   applyChanges(changeSets: readonly ChangeSet[]): Promise<ApplyOutcome> {
     return this.host.applyChanges(this.requireSession(), changeSets);
+  }
+
+  /** Resolves once the apply is queued for its database's group commit; `done` settles after it. */
+  startApply(changeSets: readonly ChangeSet[]): Promise<PendingApply> {
+    return this.host.startApply(this.requireSession(), changeSets);
   }
 
   snapshot(resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {

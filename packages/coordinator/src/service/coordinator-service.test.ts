@@ -144,19 +144,25 @@ describe('CoordinatorService broadcast', () => {
     expect((await s.metrics.changesBroadcastTotal.get()).values[0]?.value).toBe(1);
   });
 
-  it('serializes a broadcast once for all recipients', async () => {
+  it('serializes a broadcast once for all recipients, and not at all without one', async () => {
     const published: string[] = [];
     const inner = new InProcessFanout();
     const s = service({
       fanout: {
         subscribe: (db, sub) => inner.subscribe(db, sub),
         publish: (db, origin, message) => {
-          published.push(message);
-          return inner.publish(db, origin, message);
+          const encode = typeof message === 'string' ? () => message : message;
+          return inner.publish(db, origin, () => {
+            const text = encode();
+            published.push(text);
+            return text;
+          });
         },
       },
     });
     const a = await join(s, 'db');
+    await a.connection.applyChanges([row(a.site, 9, 'alone')]);
+    expect(published).toHaveLength(0);
     const others = await Promise.all([1, 2, 3].map(() => join(s, 'db')));
     await a.connection.applyChanges([row(a.site, 1, 'x')]);
     expect(published).toHaveLength(1);

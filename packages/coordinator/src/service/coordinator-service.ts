@@ -15,12 +15,13 @@ import type { CoordinatorConfig } from '../config/types.js';
 import { Durability } from '../durability/index.js';
 import { createMetrics, type CoordinatorMetrics } from '../metrics/index.js';
 import { StoreManager, type OpenReplica, type StoreManagerHooks } from '../stores/index.js';
-import { applyChanges } from './apply-changes.js';
+import { applyChanges, startApply, type PendingApply } from './apply-changes.js';
 import { TokenWhitelist } from './authenticate.js';
 import { SyncConnection, type ConnectionHost, type ConnectionSink } from './connection.js';
 import type { ServiceContext } from './context.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
 import { getChanges } from './get-changes.js';
+import { GroupCommit } from './group-commit.js';
 import { LimitExceededError } from './errors.js';
 import { Maintenance, pruneReplica } from './maintenance.js';
 import { originCheckIsStrict } from './origin-check.js';
@@ -129,6 +130,7 @@ export class CoordinatorService implements ConnectionHost {
       sessionSlots: new Slots(config.limits.maxConnectionsPerDatabase),
       snapshotSlots: new Slots(config.limits.maxConcurrentSnapshots),
       durability,
+      commits: new GroupCommit(),
     };
     durability?.start(this.stores);
     this.maintenance = new Maintenance(this.stores, config.sync.retentionHorizonMs, this.log, (n) =>
@@ -176,6 +178,16 @@ export class CoordinatorService implements ConnectionHost {
 
   applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome> {
     return this.track('APPLY_CHANGES_ERROR', () => applyChanges(this.ctx, session, changeSets));
+  }
+
+  /** An apply in two steps: resolves once queued for its group commit; `done` after the commit. */
+  startApply(session: Session, changeSets: readonly ChangeSet[]): Promise<PendingApply> {
+    return this.track('APPLY_CHANGES_ERROR', async () => {
+      const pending = await startApply(this.ctx, session, changeSets);
+      // In flight until committed (added before the queuing step leaves the set), so a drain waits for it.
+      this.hold(pending.done);
+      return pending;
+    });
   }
 
   /** The snapshot chunks in order (PROTOCOL.md §5); a resume is checked before it is honoured. */
@@ -250,7 +262,10 @@ export class CoordinatorService implements ConnectionHost {
 
   private track<T>(code: ErrorCode, run: () => Promise<T>): Promise<T> {
     if (this.shuttingDown) return Promise.reject(new ProtocolError(code, 'Server shutting down'));
-    const work = run();
+    return this.hold(run());
+  }
+
+  private hold<T>(work: Promise<T>): Promise<T> {
     this.inFlight.add(work);
     const forget = () => this.inFlight.delete(work);
     work.then(forget, forget);

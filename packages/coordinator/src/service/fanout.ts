@@ -21,8 +21,12 @@ export interface FanoutReport {
 export interface Fanout {
   /** Returns the unsubscribe function (idempotent). */
   subscribe(databaseId: string, subscriber: FanoutSubscriber): () => void;
-  /** Delivers the already-encoded message to every subscriber of the database except `origin`'s site. */
-  publish(databaseId: string, origin: SiteId, message: string): FanoutReport;
+  /**
+   * Delivers the message to every subscriber of the database except `origin`'s site. Given as a
+   * function, it is encoded once, and only when there is a recipient; if encoding throws, nothing
+   * is delivered and publish rethrows.
+   */
+  publish(databaseId: string, origin: SiteId, message: string | (() => string)): FanoutReport;
 }
 
 export class InProcessFanout implements Fanout {
@@ -39,14 +43,18 @@ export class InProcessFanout implements Fanout {
     };
   }
 
-  publish(databaseId: string, origin: SiteId, message: string): FanoutReport {
+  publish(databaseId: string, origin: SiteId, message: string | (() => string)): FanoutReport {
     let delivered = 0;
     let failed = 0;
+    const subscribers = this.byDatabase.get(databaseId);
+    if (!subscribers) return { delivered, failed };
+    let text = typeof message === 'string' ? message : undefined;
     // A copy: a failed send may close a socket, which unsubscribes while we iterate.
-    for (const subscriber of [...(this.byDatabase.get(databaseId) ?? [])]) {
+    for (const subscriber of [...subscribers]) {
       if (bytesEqual(subscriber.siteId, origin)) continue;
+      text ??= (message as () => string)();
       try {
-        subscriber.deliver(message);
+        subscriber.deliver(text);
         delivered++;
       } catch {
         failed++;

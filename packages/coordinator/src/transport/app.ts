@@ -68,7 +68,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(cors, { origin: config.cors.origin, credentials: config.cors.credentials });
   await app.register(websocket, {
-    options: { maxPayload: config.limits.maxMessageBytes },
+    // No permessage-deflate: compressing every push costs CPU and latency on the fanout path.
+    options: { maxPayload: config.limits.maxMessageBytes, perMessageDeflate: false },
     errorHandler: (error, socket, request) => {
       // An oversized frame: ws has already started closing with 1009.
       if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {

@@ -45,6 +45,14 @@ class SocketSession {
   private readonly queue: SerialQueue;
   private readonly limiter: MessageRateLimiter;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Replies of applies waiting for their group commit, in arrival order. An apply only holds the
+   * message queue until it is queued for commit, so the next applies of this socket can join the
+   * same commit; anything else first waits for these, so replies keep their order and a read
+   * sees this connection's earlier applies.
+   */
+  private replies: Promise<void> = Promise.resolve();
+  private pendingApplies = 0;
 
   /** Throws TOO_MANY_CONNECTIONS when the server is at limits.maxConnections. */
   constructor(
@@ -90,7 +98,10 @@ class SocketSession {
     const limit = `messageRatePerSecond ${messageRatePerSecond}, messageBurst ${messageBurst}`;
     if (decision === 'drop') {
       // Queued, so the error keeps its place among the replies to earlier messages.
-      this.queue.push(async () => this.sendError('RATE_LIMITED', `Message rate exceeded (${limit}); message dropped`));
+      this.queue.push(async () => {
+        await this.replies;
+        this.sendError('RATE_LIMITED', `Message rate exceeded (${limit}); message dropped`);
+      });
       return;
     }
     this.queue.stop();
@@ -108,6 +119,7 @@ class SocketSession {
 
   private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
     if (isBinary) {
+      await this.replies;
       this.sendError('MESSAGE_ERROR', 'Binary frames are not supported; send JSON text frames');
       return;
     }
@@ -115,11 +127,13 @@ class SocketSession {
     try {
       parsed = parseMessage(frameText(data));
     } catch (err) {
+      await this.replies;
       this.fail(err, 'MESSAGE_ERROR');
       return;
     }
     const { type, raw } = parsed;
     const code = OPERATION_CODE[type];
+    if (type !== 'apply_changes') await this.replies;
     try {
       switch (type) {
         case 'ping':
@@ -139,8 +153,19 @@ class SocketSession {
         case 'apply_changes': {
           this.connection.assertAuthenticated();
           const { requestId, changeSets } = decodeApplyChanges(raw);
-          const outcome = await this.connection.applyChanges(changeSets);
-          return this.reply({ type: 'apply_result', ...(requestId !== undefined ? { requestId } : {}), ...outcome });
+          if (this.pendingApplies >= QUEUE_HIGH_WATER) await this.replies;
+          const pending = await this.connection.startApply(changeSets);
+          this.pendingApplies++;
+          this.replies = this.replies
+            .then(() => pending.done)
+            .then(
+              (outcome) =>
+                this.reply({ type: 'apply_result', ...(requestId !== undefined ? { requestId } : {}), ...outcome }),
+              (err: unknown) => this.fail(err, 'APPLY_CHANGES_ERROR'),
+            )
+            .catch((err: unknown) => this.log.error({ err }, 'apply reply failed'))
+            .finally(() => this.pendingApplies--);
+          return;
         }
         case 'get_snapshot':
           this.connection.assertAuthenticated();
@@ -153,6 +178,7 @@ class SocketSession {
           this.sendError('UNKNOWN_MESSAGE', `Unknown message type: ${JSON.stringify(type.slice(0, 64))}`);
       }
     } catch (err) {
+      await this.replies;
       this.fail(err, code ?? 'MESSAGE_ERROR');
     }
   }
