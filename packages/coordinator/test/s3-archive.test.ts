@@ -87,6 +87,26 @@ describe('S3 batch archive', () => {
   });
 });
 
+describe('graceful shutdown', () => {
+  it('uploads the outbox before the databases close, after an outage', async () => {
+    const server = await startTestServer({ config: { s3: { ...s3Settings(s3, 'stop/'), retryMaxDelayMs: 600_000 } } });
+    const { socket, site } = await connect(server, 'stopping');
+    await s3.down();
+    try {
+      socket.send({ type: 'apply_changes', requestId: 'a', changes: [wire(writeRow(site, 't', [1], { v: 1 }))] });
+      expect(await socket.next('apply_result')).toMatchObject({ applied: 1 });
+      // The upload failed and waits for its next attempt (backoff).
+      const failures = server.server.service.metrics.registry.getSingleMetric('sync_s3_batch_upload_failures_total');
+      await until(async () => ((await failures!.get()).values[0]?.value ?? 0) > 0, 'the failed upload');
+    } finally {
+      await s3.up();
+    }
+    await server.stop(); // stopping flushes: it ends the wait and tries again at once
+    sockets.splice(0);
+    expect(await listKeys(client, s3.bucket, 'stop/stopping/batches/')).toHaveLength(1);
+  });
+});
+
 describe('S3 snapshots', () => {
   it('streams a gzip §10.2 snapshot once the change threshold is reached, and keeps the newest N', async () => {
     const server = await startTestServer({
