@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorConfig } from '../config/types.js';
 import { defaultStorageName, STORE_FILE_EXTENSION, unescapeDatabaseId } from '../stores/index.js';
 import type { ArchiveLayout } from './archive-keys.js';
-import type { DurabilityMetrics, OutboxTotals } from './durability-metrics.js';
+import { totalsOf, type DurabilityMetrics, type OutboxTotals } from './durability-metrics.js';
 import { uploadImage } from './image.js';
 import type { ObjectStore } from './object-store.js';
 import { OutboxDrain } from './outbox-drain.js';
@@ -170,10 +170,7 @@ export class ClosedDatabases {
       await drain.stop();
       const stats = replica.outboxStats();
       candidate.clean = stats.count === 0;
-      candidate.pending =
-        stats.count === 0
-          ? undefined
-          : { depth: stats.count, ...(stats.oldestCreatedAt !== undefined ? { oldestAt: stats.oldestCreatedAt } : {}) };
+      candidate.pending = stats.count === 0 ? undefined : totalsOf(stats);
     } finally {
       replica.close();
     }

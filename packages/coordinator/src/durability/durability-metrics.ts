@@ -1,11 +1,29 @@
 // S3 durability metrics, registered in the coordinator's registry. The outbox gauges are read
 // from the databases when scraped, so they are exact and cost nothing between scrapes.
+import type { OutboxStats } from '@syncord/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface OutboxTotals {
   readonly depth: number;
   /** Time of the oldest entry still waiting (ms), if any. */
   readonly oldestAt?: number;
+}
+
+export function totalsOf(stats: OutboxStats): OutboxTotals {
+  return stats.oldestCreatedAt === undefined
+    ? { depth: stats.count }
+    : { depth: stats.count, oldestAt: stats.oldestCreatedAt };
+}
+
+/** Depths summed, the oldest entry kept. */
+export function sumTotals(all: readonly OutboxTotals[]): OutboxTotals {
+  let depth = 0;
+  let oldestAt: number | undefined;
+  for (const t of all) {
+    depth += t.depth;
+    if (t.oldestAt !== undefined && (oldestAt === undefined || t.oldestAt < oldestAt)) oldestAt = t.oldestAt;
+  }
+  return oldestAt === undefined ? { depth } : { depth, oldestAt };
 }
 
 export interface DurabilityMetrics {

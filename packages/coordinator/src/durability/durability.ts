@@ -16,13 +16,18 @@ import type { StoreManager, StoreManagerHooks } from '../stores/index.js';
 import { ArchiveLayout, s3StoragePath } from './archive-keys.js';
 import { encodeBatch } from './batch-record.js';
 import { ClosedDatabases } from './closed-databases.js';
-import { createDurabilityMetrics, type DurabilityMetrics, type OutboxTotals } from './durability-metrics.js';
+import {
+  createDurabilityMetrics,
+  sumTotals,
+  totalsOf,
+  type DurabilityMetrics,
+  type OutboxTotals,
+} from './durability-metrics.js';
 import { ObjectStore } from './object-store.js';
 import { OutboxDrain } from './outbox-drain.js';
 import { restoreDatabase, type OpenFile, type RestoreReport } from './restore.js';
 import { pruneArchive } from './retention.js';
-import { uploadSnapshot } from './snapshot-archive.js';
-import { readMark, snapshotDue, writeMark, type SnapshotMark } from './snapshot-schedule.js';
+import { readMark, snapshotDue, snapshotTo, writeMark, type SnapshotMark } from './snapshot-schedule.js';
 
 export interface DurabilityOptions {
   readonly config: CoordinatorConfig;
@@ -164,14 +169,7 @@ export class Durability {
     this.closedInfo.set(databaseId, {
       clean: stats.count === 0,
       siteId: replica.siteId,
-      ...(stats.count > 0
-        ? {
-            pending: {
-              depth: stats.count,
-              ...(stats.oldestCreatedAt !== undefined ? { oldestAt: stats.oldestCreatedAt } : {}),
-            },
-          }
-        : {}),
+      ...(stats.count > 0 ? { pending: totalsOf(stats) } : {}),
     });
   }
 
@@ -247,21 +245,13 @@ export class Durability {
       const handle = await this.stores?.acquire(databaseId);
       try {
         const replica = handle?.replica ?? db.replica;
-        const layout = this.layoutFor(databaseId);
-        // The sequence and the read are taken together: nothing runs between them.
-        const seq = replica.lastSeq;
-        const at = this.now();
-        const report = await uploadSnapshot(
-          this.store,
-          layout.key('snapshots', at, globalThis.crypto.randomUUID()),
-          databaseId,
-          at,
-          replica.snapshot(),
-        );
-        db.mark = { at, seq };
-        writeMark(replica, db.mark);
+        const { mark, report } = await snapshotTo(this.store, this.layoutFor(databaseId), replica, this.now);
+        db.mark = mark;
         this.metrics.snapshotsTotal.inc();
-        this.log.info({ databaseId, snapshotId: report.snapshotId, entries: report.entries, seq }, 'snapshot uploaded');
+        this.log.info(
+          { databaseId, snapshotId: report.snapshotId, entries: report.entries, seq: mark.seq },
+          'snapshot uploaded',
+        );
         this.prune(databaseId);
       } catch (err) {
         this.metrics.snapshotFailuresTotal.inc();
@@ -286,21 +276,14 @@ export class Durability {
   }
 
   private outboxTotals(): OutboxTotals {
-    let depth = 0;
-    let oldestAt: number | undefined;
-    const add = (t: OutboxTotals): void => {
-      depth += t.depth;
-      if (t.oldestAt !== undefined && (oldestAt === undefined || t.oldestAt < oldestAt)) oldestAt = t.oldestAt;
-    };
+    const open: OutboxTotals[] = [];
     for (const db of this.open.values()) {
       try {
-        const s = db.replica.outboxStats();
-        add({ depth: s.count, ...(s.oldestCreatedAt !== undefined ? { oldestAt: s.oldestCreatedAt } : {}) });
+        open.push(totalsOf(db.replica.outboxStats()));
       } catch {
         // closing
       }
     }
-    for (const t of this.closedDbs.totals()) add(t);
-    return oldestAt === undefined ? { depth } : { depth, oldestAt };
+    return sumTotals([...open, ...this.closedDbs.totals()]);
   }
 }

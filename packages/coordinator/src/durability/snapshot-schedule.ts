@@ -2,6 +2,9 @@
 // once `snapshotIntervalMs` passed with any arrival at all. What the last snapshot covered (time and
 // arrival sequence) is kept in the database itself, so a restart neither repeats nor forgets it.
 import type { Replica } from '@syncord/core';
+import type { ArchiveLayout } from './archive-keys.js';
+import type { ObjectStore } from './object-store.js';
+import { uploadSnapshot, type SnapshotUploadReport } from './snapshot-archive.js';
 
 const STATE_KEY = 'syncord.s3.lastSnapshot';
 
@@ -36,4 +39,22 @@ export function snapshotDue(mark: SnapshotMark, lastSeq: number, now: number, se
   const arrived = lastSeq - mark.seq;
   if (arrived <= 0) return false;
   return arrived >= settings.snapshotChanges || now - mark.at >= settings.snapshotIntervalMs;
+}
+
+/** Streams a snapshot of `replica` into the archive and records what it covers. */
+export async function snapshotTo(
+  store: ObjectStore,
+  layout: ArchiveLayout,
+  replica: Replica,
+  now: () => number,
+): Promise<{ mark: SnapshotMark; report: SnapshotUploadReport }> {
+  // The sequence and the read are taken together: nothing runs between them (the engine opens
+  // its read on the stream's first step, which uploadSnapshot takes before it awaits anything).
+  const seq = replica.lastSeq;
+  const at = now();
+  const key = layout.key('snapshots', at, globalThis.crypto.randomUUID());
+  const report = await uploadSnapshot(store, key, layout.databaseId, at, replica.snapshot());
+  const mark = { at, seq };
+  writeMark(replica, mark);
+  return { mark, report };
 }
