@@ -8,7 +8,7 @@ import type { CoordinatorService } from '../service/index.js';
 import { envelopeError } from './error-mapping.js';
 import { Heartbeat } from './heartbeat.js';
 import { registerHealthRoutes, registerStatusRoutes } from './ops-routes.js';
-import type { SocketSenderOptions } from './socket-sender.js';
+import type { Corkable, SocketSenderOptions } from './socket-sender.js';
 import { registerSyncRoutes } from './sync-routes.js';
 import { handleWebSocket } from './ws-handler.js';
 
@@ -92,7 +92,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       scope.get('/ws', { websocket: true }, (socket, request) => {
         // Upgraded requests are hijacked and never reach onResponse: count them here.
         metrics.httpRequestsTotal.inc({ route: request.routeOptions.url ?? 'ws', method: 'GET', status: '101' });
-        handleWebSocket(service, socket, request, request.log, { sender, heartbeat });
+        // The upgraded TCP socket ws writes to (absent for in-memory sockets, e.g. injectWS).
+        const tcp = (request.raw as { socket?: Partial<Corkable> }).socket;
+        const corkable = typeof tcp?.cork === 'function' && typeof tcp.uncork === 'function';
+        handleWebSocket(service, socket, request, request.log, {
+          sender,
+          heartbeat,
+          ...(corkable ? { tcp: tcp as Corkable } : {}),
+        });
       });
       registerStatusRoutes(scope, service);
       registerSyncRoutes(scope, service);

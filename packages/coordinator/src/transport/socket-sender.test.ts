@@ -1,6 +1,6 @@
 // Backpressure on a real socket pair: a paced stream to a client that stops reading waits
 // instead of buffering, and an unsolicited send to a hopelessly slow client closes it.
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SocketSender, TOO_FAR_BEHIND } from './socket-sender.js';
@@ -16,15 +16,15 @@ afterEach(async () => {
   server = client = undefined;
 });
 
-async function pair(): Promise<{ serverSide: WebSocket; clientSide: WebSocket }> {
+async function pair(): Promise<{ serverSide: WebSocket; clientSide: WebSocket; tcp: Socket }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   server = wss;
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const { port } = wss.address() as AddressInfo;
-  const accepted = new Promise<WebSocket>((resolve) =>
-    wss.once('connection', (socket) => {
+  const accepted = new Promise<{ socket: WebSocket; tcp: Socket }>((resolve) =>
+    wss.once('connection', (socket, request) => {
       socket.on('error', () => {});
-      resolve(socket);
+      resolve({ socket, tcp: request.socket });
     }),
   );
   const clientSide = new WebSocket(`ws://127.0.0.1:${port}`);
@@ -35,7 +35,8 @@ async function pair(): Promise<{ serverSide: WebSocket; clientSide: WebSocket }>
     clientSide.once('open', () => resolve());
     clientSide.once('error', reject);
   });
-  return { serverSide: await accepted, clientSide };
+  const { socket, tcp } = await accepted;
+  return { serverSide: socket, clientSide, tcp };
 }
 
 describe('SocketSender', () => {
@@ -60,6 +61,22 @@ describe('SocketSender', () => {
     clientSide.resume();
     await stream;
     await expect.poll(() => received, { timeout: 5000 }).toBe(total);
+  });
+
+  it('sends the frames of one tick in one write, in order, and nothing is held past the tick', async () => {
+    const { serverSide, clientSide, tcp } = await pair();
+    const received: string[] = [];
+    clientSide.on('message', (data: Buffer) => received.push(data.toString()));
+    const sender = new SocketSender(serverSide, { highWaterBytes: HIGH_WATER, maxBufferedBytes: 1 << 30 }, tcp);
+    for (const text of ['one', 'two', 'three']) sender.send(text);
+    // Held by the cork until the tick ends: none of it has reached the kernel yet.
+    expect(tcp.writableCorked).toBe(1);
+    expect(tcp.writableLength).toBeGreaterThan(0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(tcp.writableCorked).toBe(0);
+    await expect.poll(() => received, { timeout: 5000 }).toEqual(['one', 'two', 'three']);
+    sender.send('four');
+    await expect.poll(() => received.at(-1), { timeout: 5000 }).toBe('four');
   });
 
   it('closes a client so far behind that even unsolicited sends pile up, and says why', async () => {

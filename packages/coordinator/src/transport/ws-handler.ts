@@ -23,7 +23,13 @@ import { wsFailure } from './error-mapping.js';
 import type { Heartbeat } from './heartbeat.js';
 import { MessageRateLimiter } from './rate-limiter.js';
 import { SerialQueue } from './serial-queue.js';
-import { SocketNotOpenError, SocketSender, TooFarBehindError, type SocketSenderOptions } from './socket-sender.js';
+import {
+  SocketNotOpenError,
+  SocketSender,
+  TooFarBehindError,
+  type Corkable,
+  type SocketSenderOptions,
+} from './socket-sender.js';
 
 export const SHUTDOWN_CLOSE = { code: 1001, reason: 'Server shutting down' } as const;
 /** A socket that has not completed a handshake within limits.handshakeTimeoutMs. */
@@ -61,9 +67,10 @@ class SocketSession {
     request: unknown,
     private readonly log: FastifyBaseLogger,
     senderOptions: SocketSenderOptions,
+    tcp?: Corkable,
   ) {
     const { limits } = service.config;
-    this.sender = new SocketSender(socket, senderOptions);
+    this.sender = new SocketSender(socket, senderOptions, tcp);
     this.connection = service.connect(
       { send: (text) => this.sender.send(text), close: (code, reason) => socket.close(code, reason) },
       { request, socket },
@@ -234,6 +241,8 @@ const OPERATION_CODE: Readonly<Record<string, ErrorCode>> = {
 export interface WsHandlerOptions {
   readonly sender: SocketSenderOptions;
   readonly heartbeat: Heartbeat;
+  /** The upgraded TCP socket, so frames of one tick leave in one write. */
+  readonly tcp?: Corkable;
 }
 
 /**
@@ -252,7 +261,7 @@ export function handleWebSocket(
     return;
   }
   try {
-    new SocketSession(service, socket, request, log, options.sender);
+    new SocketSession(service, socket, request, log, options.sender, options.tcp);
   } catch (err) {
     const failure = wsFailure(err, 'MESSAGE_ERROR');
     log.warn({ code: failure.code, message: failure.message }, 'websocket refused');
