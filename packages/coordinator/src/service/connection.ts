@@ -68,7 +68,7 @@ export class SyncConnection {
   constructor(
     private readonly host: ConnectionHost,
     private readonly sink: ConnectionSink,
-    private readonly transport: { readonly request?: unknown; readonly socket?: unknown } = {},
+    private transport: { readonly request?: unknown; readonly socket?: unknown } = {},
   ) {}
 
   get session(): Session | undefined {
@@ -138,6 +138,9 @@ export class SyncConnection {
     };
     this.current = session;
     this.state = 'ready';
+    // Only the handshake's auth and hooks read the upgrade request: an idle connection must not
+    // keep it (and its headers) alive.
+    this.transport = { socket: this.transport.socket };
     this.unsubscribe = ctx.fanout.subscribe(databaseId, {
       siteId: identity.siteId,
       deliver: (message) => this.sink.send(message),

@@ -4,12 +4,14 @@ import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
 import type { CoordinatorService } from '../service/index.js';
 import { envelopeError } from './error-mapping.js';
 import { Heartbeat } from './heartbeat.js';
 import { registerHealthRoutes, registerStatusRoutes } from './ops-routes.js';
 import type { Corkable, SocketSenderOptions } from './socket-sender.js';
 import { registerSyncRoutes } from './sync-routes.js';
+import { releaseUpgrade } from './upgrade-release.js';
 import { handleWebSocket } from './ws-handler.js';
 
 export interface AppOptions {
@@ -66,18 +68,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(status).send(envelopeError({ code, message: error.message }));
   });
 
+  /** An oversized frame (ws has already started closing with 1009) or a broken socket. */
+  const onSocketError = (error: Error, socket: WebSocket, log: FastifyBaseLogger): void => {
+    if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      metrics.limitRejectionsTotal.inc({ limit: 'maxMessageBytes' });
+    }
+    log.warn({ err: error }, 'websocket error');
+    if (socket.readyState === socket.OPEN) socket.terminate();
+  };
+
   await app.register(cors, { origin: config.cors.origin, credentials: config.cors.credentials });
   await app.register(websocket, {
     // No permessage-deflate: compressing every push costs CPU and latency on the fanout path.
     options: { maxPayload: config.limits.maxMessageBytes, perMessageDeflate: false },
-    errorHandler: (error, socket, request) => {
-      // An oversized frame: ws has already started closing with 1009.
-      if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        metrics.limitRejectionsTotal.inc({ limit: 'maxMessageBytes' });
-      }
-      request.log.warn({ err: error }, 'websocket error');
-      if (socket.readyState === socket.OPEN) socket.terminate();
-    },
+    errorHandler: (error, socket, request) => onSocketError(error, socket, request.log),
   });
 
   registerHealthRoutes(app, options.isReady);
@@ -94,8 +98,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         metrics.httpRequestsTotal.inc({ route: request.routeOptions.url ?? 'ws', method: 'GET', status: '101' });
         // The upgraded TCP socket ws writes to (absent for in-memory sockets, e.g. injectWS).
         const tcp = (request.raw as { socket?: Partial<Corkable> }).socket;
+        const log = request.log;
+        releaseUpgrade(socket, tcp, (error) => onSocketError(error, socket, log));
         const corkable = typeof tcp?.cork === 'function' && typeof tcp.uncork === 'function';
-        handleWebSocket(service, socket, request, request.log, {
+        handleWebSocket(service, socket, request, log, {
           sender,
           heartbeat,
           ...(corkable ? { tcp: tcp as Corkable } : {}),
