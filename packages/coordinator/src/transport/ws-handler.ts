@@ -148,6 +148,7 @@ class SocketSession {
         case 'handshake': {
           const ack = await this.connection.handshake(decodeHandshake(raw));
           clearTimeout(this.handshakeTimer);
+          this.handshakeTimer = undefined; // a cleared Timeout still costs its object while referenced
           this.log.info({ connectionId: ack.connectionId, databaseId: ack.databaseId }, 'handshake accepted');
           return this.reply({ type: 'handshake_ack', ...ack });
         }
