@@ -2,25 +2,12 @@
 // graceful stop (DESIGN item 9).
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
-import type { CoordinatorConfig } from './config/types.js';
 import { createLogger } from './logging/index.js';
-import type { CoordinatorMetrics } from './metrics/index.js';
-import { CoordinatorService, type CoordinatorHooks, type Fanout } from './service/index.js';
-import type { OpenReplica, StoreManagerHooks } from './stores/index.js';
+import { CoordinatorService, type CoordinatorServiceOptions } from './service/index.js';
 import { buildApp, SHUTDOWN_CLOSE } from './transport/index.js';
 
-export interface CoordinatorServerOptions {
-  readonly config: CoordinatorConfig;
-  readonly hooks?: CoordinatorHooks;
-  readonly storeHooks?: StoreManagerHooks;
-  /** Default: a JSON logger to stdout at config.logging.level. */
-  readonly logger?: Logger;
-  readonly metrics?: CoordinatorMetrics;
-  readonly fanout?: Fanout;
-  /** Bound on every hook call (default 10 s). */
-  readonly hookTimeoutMs?: number;
-  readonly openReplica?: OpenReplica;
+/** The service's options (the server defaults the logger to config.logging.level) plus the stop grace. */
+export interface CoordinatorServerOptions extends CoordinatorServiceOptions {
   /** How long stop() lets open HTTP responses (e.g. snapshot streams) finish before cutting them. */
   readonly shutdownGraceMs?: number;
 }
