@@ -3,22 +3,14 @@
 import { makeHLC, type HLC } from '../clock/hlc.js';
 import { transactionIdOf } from '../clock/transaction-id.js';
 import { decodeSqlValue, encodeSqlValue } from '../wire/sql-value.js';
-import type { Change, ChangeSet, SchemaMigration, SqlValue } from '../wire/types.js';
+import type { Change, ChangeSet, ColumnChange, DeleteChange, SchemaMigration, SqlValue } from '../wire/types.js';
 import { WireError } from '../wire/wire-error.js';
 import type { Engine } from './engine.js';
 import { mergeData, mergeMigrations, type MergeCounts } from './merge.js';
 import { assertChange, assertMigration, assertPk } from './validate-input.js';
 
-export type LocalChange =
-  | {
-      readonly type: 'column';
-      readonly schema: string;
-      readonly table: string;
-      readonly pk: readonly SqlValue[];
-      readonly column: string;
-      readonly value: SqlValue;
-    }
-  | { readonly type: 'delete'; readonly schema: string; readonly table: string; readonly pk: readonly SqlValue[] };
+/** A change as the app writes it: the clock stamps it (and the engine derives no before-image). */
+export type LocalChange = Omit<ColumnChange, 'hlc' | 'prior'> | Omit<DeleteChange, 'hlc' | 'priorRow'>;
 
 export type LocalMigration = Omit<SchemaMigration, 'hlc'>;
 
