@@ -39,7 +39,7 @@ async function main() {
     if (options.limits) limits = await measureLimits(options, shared, log);
     for (const scenario of SCENARIOS.filter((s) => options.only.includes(s.name))) {
       if (scenario === S3_RESTORE) {
-        log('s3-restore: not available (S3 restore is not built yet)');
+        log('s3-restore: measured separately by bench/s3-durability.mjs (it needs s3rver), see BENCHMARKS.md "S3"');
         results.push({ scenario, result: { metrics: {}, notes: [], runs: 0 } });
         continue;
       }

@@ -58,7 +58,13 @@ export function renderReport({ command, options, results, limits, startedAt, ela
     const size = scenario.describe(options.sizes);
     if (scenario.name === 's3-restore') {
       out.push(
-        line(['S3 restore', size, 'not available', 'time and cells/s recorded', ...COLUMNS.slice(4).map(() => '')]),
+        line([
+          'S3 restore',
+          size,
+          'separate: `node bench/s3-durability.mjs` (S3 section)',
+          'time and cells/s recorded',
+          ...COLUMNS.slice(4).map(() => ''),
+        ]),
       );
       continue;
     }
