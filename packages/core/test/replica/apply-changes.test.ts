@@ -1,30 +1,13 @@
 import { ClockDriftError, compareHLC, MAX_DRIFT_MS, WireError, type ChangeSet } from '@syncord/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  col,
-  createTable,
-  del,
-  dump,
-  FACTORIES,
-  manualClock,
-  rowOf,
-  siteOf,
-  tx,
-  type ReplicaFactory,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, createTable, del, dump, FACTORIES, perTestReplicas, rowOf, siteOf, tx } from './helpers.js';
 
 const A = siteOf(1);
 const B = siteOf(2);
 const T0 = 1_700_000_000_000;
 
 describe.each(FACTORIES)('applyChanges on the %s store', (_name, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0 + 10_000);
-  beforeEach(() => {
-    f = make();
-    clock.set(T0 + 10_000);
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0 + 10_000);
 
   it('applies new cells, counts duplicates and older versions as conflicts, lets newer ones win', () => {
     const r = f.open({ now: clock.now });

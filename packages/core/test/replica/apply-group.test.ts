@@ -1,6 +1,6 @@
 import { ClockDriftError, MAX_DRIFT_MS, type ApplyResult } from '@syncord/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { col, dump, FACTORIES, manualClock, rowOf, siteOf, tx, type ReplicaFactory } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, dump, FACTORIES, perTestReplicas, rowOf, siteOf, tx } from './helpers.js';
 
 const A = siteOf(1);
 const B = siteOf(2);
@@ -8,13 +8,7 @@ const S = siteOf(9);
 const T0 = 1_700_000_000_000;
 
 describe.each(FACTORIES)('group commit on the %s store', (kind, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0 + 10_000);
-  beforeEach(() => {
-    f = make();
-    clock.set(T0 + 10_000);
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0 + 10_000);
 
   it('gives each batch the result it would get alone, in order', async () => {
     const grouped = f.open({ now: clock.now });

@@ -1,6 +1,6 @@
 import { compareHLC, encodeHLC, makeHLC, type ChangeSet } from '@syncord/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { col, createTable, del, FACTORIES, manualClock, siteOf, tx, type ReplicaFactory } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, createTable, del, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
 
 const A = siteOf(1);
 const B = siteOf(2);
@@ -14,13 +14,7 @@ const values = (sets: ChangeSet[]): unknown[] =>
   sets.flatMap((cs) => cs.changes.map((c) => (c.type === 'column' ? c.value : `del ${String(c.pk[0])}`)));
 
 describe.each(FACTORIES)('getChangesSince on the %s store', (_name, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0 + 100_000);
-  beforeEach(() => {
-    f = make();
-    clock.set(T0 + 100_000);
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0 + 100_000);
 
   it('groups facts per transaction in HLC order, changes by opSeq, hlc = max fact, DDL included', () => {
     const r = f.open({ now: clock.now });

@@ -20,6 +20,7 @@ import {
   type SqlValue,
 } from '@syncord/core';
 import { openSqliteReplica } from '@syncord/core/sqlite';
+import { afterEach, beforeEach } from 'vitest';
 
 export interface ReplicaFactory {
   readonly kind: 'memory' | 'sqlite';
@@ -154,4 +155,33 @@ export function manualClock(start = 1_700_000_000_000): {
 } {
   let t = start;
   return { now: () => t, advance: (ms) => void (t += ms), set: (ms) => void (t = ms) };
+}
+
+/**
+ * Registers per-test setup in the calling `describe`: a fresh factory from `make` before each test
+ * (cleaned up after it) and a manual clock reset to `start`. `f` delegates to the current factory.
+ */
+export function perTestReplicas(
+  make: () => ReplicaFactory,
+  start = 1_700_000_000_000,
+): { readonly f: ReplicaFactory; readonly clock: ReturnType<typeof manualClock> } {
+  let current: ReplicaFactory | undefined;
+  const clock = manualClock(start);
+  beforeEach(() => {
+    current = make();
+    clock.set(start);
+  });
+  afterEach(() => current?.cleanup());
+  const using = (): ReplicaFactory => {
+    if (!current) throw new Error('perTestReplicas: used outside a test');
+    return current;
+  };
+  const f: ReplicaFactory = {
+    get kind() {
+      return using().kind;
+    },
+    open: (options, name) => using().open(options, name),
+    cleanup: () => using().cleanup(),
+  };
+  return { f, clock };
 }

@@ -1,8 +1,8 @@
 // Replica.holds: the read behind the coordinator's origin check. A fact is held when the stored
 // state has it at the same or a newer version, which must mean merging it changes nothing.
 import type { Change, ChangeSet, Replica, SchemaMigration } from '@syncord/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { col, createTable, del, dump, FACTORIES, manualClock, siteOf, tx, type ReplicaFactory } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, createTable, del, dump, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
 
 const A = siteOf(1);
 const B = siteOf(2);
@@ -18,12 +18,7 @@ async function expectNoEffect(r: Replica, cs: ChangeSet): Promise<void> {
 }
 
 describe.each(FACTORIES)('Replica.holds on the %s store', (_name, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0 + 10_000);
-  beforeEach(() => {
-    f = make();
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0 + 10_000);
 
   it('holds what it stored and anything older, not what is newer or absent', async () => {
     const r = f.open({ now: clock.now });

@@ -1,17 +1,11 @@
 import { encodeHLC, transactionIdOf, WireError } from '@syncord/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { col, dump, FACTORIES, manualClock, rowOf, siteOf, tx, type ReplicaFactory } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, dump, FACTORIES, perTestReplicas, rowOf, siteOf, tx } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 
 describe.each(FACTORIES)('commitLocal and local state on the %s store', (_name, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0);
-  beforeEach(() => {
-    f = make();
-    clock.set(T0);
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0);
 
   it('ticks once per transaction, numbers DDL first, applies locally and returns the peers’ change set', () => {
     const r = f.open({ now: clock.now });

@@ -1,18 +1,12 @@
 import { ClockDriftError, MAX_DRIFT_MS, type ApplyResult } from '@syncord/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { col, dump, FACTORIES, manualClock, siteOf, tx, type ReplicaFactory } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, dump, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
 
 const A = siteOf(1);
 const T0 = 1_700_000_000_000;
 
 describe.each(FACTORIES)('the outbox on the %s store', (kind, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0 + 10_000);
-  beforeEach(() => {
-    f = make();
-    clock.set(T0 + 10_000);
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0 + 10_000);
 
   it('records the callback text with an apply that applied something, never with one that did not', () => {
     const r = f.open({ now: clock.now });
@@ -90,9 +84,7 @@ describe.each(FACTORIES)('the outbox on the %s store', (kind, make) => {
 });
 
 describe.each(FACTORIES)('creating a replica with a given site id on the %s store', (kind, make) => {
-  let f: ReplicaFactory;
-  beforeEach(() => (f = make()));
-  afterEach(() => f.cleanup());
+  const { f } = perTestReplicas(make);
 
   it('takes the site id for a new store and keeps the stored one for an existing store', () => {
     const r = f.open({ siteId: A }, 'named');

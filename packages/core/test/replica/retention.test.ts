@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { col, del, FACTORIES, manualClock, siteOf, tx, type ReplicaFactory } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, del, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
 
 const A = siteOf(1);
 const S = siteOf(9);
@@ -7,13 +7,7 @@ const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
 
 describe.each(FACTORIES)('retention on the %s store', (_name, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0);
-  beforeEach(() => {
-    f = make();
-    clock.set(T0);
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0);
 
   it('prunes only tombstones older than the horizon', () => {
     const r = f.open({ now: clock.now });

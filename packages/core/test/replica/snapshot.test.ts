@@ -7,20 +7,8 @@ import {
   type Replica,
   type SnapshotChunk,
 } from '@syncord/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  col,
-  collect,
-  cutAfter,
-  createTable,
-  del,
-  dump,
-  FACTORIES,
-  manualClock,
-  siteOf,
-  tx,
-  type ReplicaFactory,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { col, collect, createTable, cutAfter, del, dump, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
 
 const A = siteOf(1);
 const B = siteOf(2);
@@ -38,13 +26,7 @@ function seed(r: Replica): void {
 }
 
 describe.each(FACTORIES)('snapshots on the %s store', (_name, make) => {
-  let f: ReplicaFactory;
-  const clock = manualClock(T0 + 100_000);
-  beforeEach(() => {
-    f = make();
-    clock.set(T0 + 100_000);
-  });
-  afterEach(() => f.cleanup());
+  const { f, clock } = perTestReplicas(make, T0 + 100_000);
 
   it('streams header, migrations, tables, tombstones and footer in protocol order and sizes', async () => {
     const r = f.open({ now: clock.now });
