@@ -6,10 +6,10 @@ import { decodeSnapshotChunk, encodeSiteId } from '@syncord/core';
 import { openSqliteReplica } from '@syncord/core/sqlite';
 import { restoreDatabase } from '@syncord/coordinator';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { newSiteId, wire, writeRow, writeRows, BASE_WALL } from './support/change-sets.js';
-import { getObject, listKeys, s3Client, s3Settings, snapshotJson, until } from './support/s3-objects.js';
-import { startS3Server, type S3TestServer } from './support/s3-server.js';
+import { getObject, listKeys, s3Settings, snapshotJson, until, useS3Server } from './support/s3-objects.js';
+import type { S3TestServer } from './support/s3-server.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -18,13 +18,9 @@ let client: S3Client;
 const servers: TestServer[] = [];
 const sockets: TestClient[] = [];
 
-beforeAll(async () => {
-  s3 = await startS3Server();
-  client = s3Client(s3);
-}, 30_000);
-afterAll(async () => {
-  client?.destroy();
-  await s3?.stop();
+useS3Server((server, c) => {
+  s3 = server;
+  client = c;
 });
 afterEach(async () => {
   for (const c of sockets.splice(0)) await c.close();

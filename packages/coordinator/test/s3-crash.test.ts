@@ -3,22 +3,18 @@
 // coordinator uploads it without any client coming back.
 import { encodeSiteId } from '@syncord/core';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { newSiteId, wire, writeRow } from './support/change-sets.js';
 import { startChildServer } from './support/child-server.js';
-import { getObject, listKeys, s3Client, until } from './support/s3-objects.js';
-import { startS3Server, type S3TestServer } from './support/s3-server.js';
+import { getObject, listKeys, until, useS3Server } from './support/s3-objects.js';
+import type { S3TestServer } from './support/s3-server.js';
 import { TestClient } from './support/ws-client.js';
 
 let s3: S3TestServer;
 let client: S3Client;
-beforeAll(async () => {
-  s3 = await startS3Server();
-  client = s3Client(s3);
-}, 30_000);
-afterAll(async () => {
-  client?.destroy();
-  await s3?.stop();
+useS3Server((server, c) => {
+  s3 = server;
+  client = c;
 });
 
 it('uploads after a restart the batch of an apply acknowledged just before a SIGKILL', async () => {

@@ -7,22 +7,18 @@ import { gunzipSync } from 'node:zlib';
 import { encodeSiteId } from '@syncord/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Counter, Gauge } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newSiteId, wire, writeRow, writeRows } from './support/change-sets.js';
-import { getObject, listKeys, s3Client, s3Settings, until } from './support/s3-objects.js';
-import { startS3Server, type S3TestServer } from './support/s3-server.js';
+import { getObject, listKeys, s3Settings, until, useS3Server } from './support/s3-objects.js';
+import type { S3TestServer } from './support/s3-server.js';
 import { startTestServer, tempDir, type TestServer } from './support/test-server.js';
 import { TestClient, type ServerJson } from './support/ws-client.js';
 
 let s3: S3TestServer;
 let client: S3Client;
-beforeAll(async () => {
-  s3 = await startS3Server();
-  client = s3Client(s3);
-}, 30_000);
-afterAll(async () => {
-  client?.destroy();
-  await s3?.stop();
+useS3Server((server, c) => {
+  s3 = server;
+  client = c;
 });
 
 interface Peer {

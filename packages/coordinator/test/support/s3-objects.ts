@@ -2,7 +2,8 @@
 // coordinator's own S3 code).
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { S3TestServer } from './s3-server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startS3Server, type S3TestServer } from './s3-server.js';
 
 export interface StoredObject {
   readonly key: string;
@@ -87,4 +88,22 @@ export function s3Settings(s3: S3TestServer, keyPrefix: string) {
     snapshotIntervalMs: 3_600_000,
     snapshotChanges: 1_000_000,
   };
+}
+
+/**
+ * Registers, in the calling test file, one s3rver for all its tests and an SDK client for it;
+ * `ready` hands both over once started. Both are stopped after the file's last test.
+ */
+export function useS3Server(ready: (s3: S3TestServer, client: S3Client) => void): void {
+  let s3: S3TestServer | undefined;
+  let client: S3Client | undefined;
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    client = s3Client(s3);
+    ready(s3, client);
+  }, 30_000);
+  afterAll(async () => {
+    client?.destroy();
+    await s3?.stop();
+  });
 }
