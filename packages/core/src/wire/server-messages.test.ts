@@ -1,52 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHLC, makeHLC } from '../clock/hlc.js';
-import { decodeSiteId, newSiteId } from '../clock/site-id.js';
-import { transactionIdOf } from '../clock/transaction-id.js';
-import { decodeChangeSet } from './change-set.js';
+import { decodeHLC } from '../clock/hlc.js';
+import { decodeSiteId } from '../clock/site-id.js';
 import { ERROR_CODES, type ErrorCode } from './error-codes.js';
 import { decodeServerMessage, encodeServerMessage, errorMessage, type ServerMessage } from './server-messages.js';
 import { decodeCheckpoint } from './snapshot.js';
-import type { ChangeSet } from './types.js';
 import { WireError } from './wire-error.js';
+import { CHECKPOINT, decodedSet, SET, SINCE } from '../../test/wire-fixtures.js';
 
-const SITE = 'bxwqnkt9TBqOPwARIjNEVQ';
 const SERVER_SITE = 'CgsMDQ4PQBCAkKCwwNDg8A';
-const SINCE = 'AAABkADHoNIAAMPS4fChskw9no96a1xNPi8AAAAC';
-// A ChangeSet carrying a blob, a bigint and a before-image: plain JSON.stringify would throw on it.
-const SET: ChangeSet = (() => {
-  const siteId = newSiteId();
-  const at = (opSeq: number) => makeHLC(1718000001234n, 0, siteId, opSeq);
-  return {
-    siteId,
-    transactionId: transactionIdOf(at(0)),
-    hlc: at(1),
-    changes: [
-      {
-        type: 'column',
-        schema: 'main',
-        table: 't',
-        pk: [9n],
-        column: 'b',
-        value: Uint8Array.from([1, 2, 3]),
-        hlc: at(0),
-      },
-      { type: 'delete', schema: 'main', table: 't', pk: [1], hlc: at(1), priorRow: [1, 2n ** 64n] },
-    ],
-    schemaMigrations: [],
-  };
-})();
-const decodedSet = (): ChangeSet =>
-  decodeChangeSet(JSON.parse(encodeServerMessage({ type: 'changes', changeSets: [SET] })).changeSets[0]);
-const CHECKPOINT = {
-  snapshotId: '0f8e2d4c-…-uuid',
-  siteId: SITE,
-  hlc: 'AAABkADHr4gAAAoLDA0OD0AQgJCgsMDQ4PAAAAAA',
-  lastTableIndex: 1,
-  lastEntryIndex: 4000,
-  completedTables: ['main.notes'],
-  entriesProcessed: 4000,
-  createdAt: 1718000100000,
-};
 
 describe('server → client (PROTOCOL.md §3.3)', () => {
   const serverSiteId = decodeSiteId(SERVER_SITE);
