@@ -98,6 +98,7 @@ describe('server → client (PROTOCOL.md §3.3)', () => {
       { type: 'handshake_ack', serverSiteId, protocolVersion: 1 },
       { type: 'handshake_ack', databaseId: 'd', serverSiteId, connectionId: 'c', protocolVersion: 1 },
       { type: 'changes', changeSets: [set, set] },
+      { type: 'changes', changeSets: [set], more: true },
       { type: 'push_changes', changeSets: [set] },
       { type: 'apply_result', requestId: 3, applied: 1, skipped: 0, conflicts: 2, transactions: 1 },
       {
@@ -124,11 +125,28 @@ describe('server → client (PROTOCOL.md §3.3)', () => {
       },
       { type: 'snapshot_complete' },
       { type: 'error', code: 'SOMETHING_NEW', message: 'from another server', fatal: true },
+      { type: 'error', code: 'RATE_LIMITED', message: 'slow down', fatal: false, requestId: 'apply-9' },
       { type: 'pong' },
       { type: 'request_changes' },
       { type: 'request_changes', siteId: serverSiteId, sinceHLC: decodeHLC(SINCE) },
     ];
     for (const msg of cases) expect(decodeServerMessage(encodeServerMessage(msg))).toEqual(msg);
+  });
+
+  it('writes `more` only on a page that has a successor, and requestId on an error only when given', () => {
+    expect(encodeServerMessage({ type: 'changes', changeSets: [], more: false })).toBe(
+      '{"type":"changes","changeSets":[]}',
+    );
+    expect(encodeServerMessage({ type: 'changes', changeSets: [], more: true })).toBe(
+      '{"type":"changes","changeSets":[],"more":true}',
+    );
+    expect(decodeServerMessage('{"type":"push_changes","changeSets":[],"more":true}')).toEqual({
+      type: 'push_changes',
+      changeSets: [],
+    });
+    expect(encodeServerMessage({ ...errorMessage('RATE_LIMITED', 'm'), requestId: 'apply-2' })).toBe(
+      '{"type":"error","code":"RATE_LIMITED","message":"m","fatal":false,"requestId":"apply-2"}',
+    );
   });
 
   it('returns unknown types instead of throwing', () => {

@@ -19,10 +19,15 @@ export interface HandshakeAckMessage {
   readonly connectionId?: string;
   readonly protocolVersion: number;
 }
-/** Reply to get_changes: the client advances its received watermark to the max `hlc`. */
+/**
+ * Reply to get_changes: the client advances its received watermark to the max `hlc`. A catch-up
+ * too large for one message arrives as several, in order; every one but the last carries
+ * `more: true` (an extra field: clients that do not know it simply apply each page).
+ */
 export interface ChangesMessage {
   readonly type: 'changes';
   readonly changeSets: readonly ChangeSet[];
+  readonly more?: boolean;
 }
 /** Unsolicited broadcast: applied, but the watermark does not move. */
 export interface PushChangesMessage {
@@ -54,11 +59,17 @@ export interface ErrorMessage {
   readonly message: string;
   /** Always sent; on decode a missing flag takes the real client's fallback set. */
   readonly fatal: boolean;
+  /** The failed request's id, echoed when it had one (an extra field the real client ignores). */
+  readonly requestId?: RequestId;
 }
 export interface PongMessage {
   readonly type: 'pong';
 }
-/** Peer-relay request; the coordinator never sends it, but a client may receive it elsewhere. */
+/**
+ * "Send me your changes since `sinceHLC` that did not originate at `siteId`"; answered with an
+ * apply_changes without requestId. The coordinator uses it to pull the rest of a backlog from a
+ * client that pushes one page per local write.
+ */
 export interface RequestChangesMessage {
   readonly type: 'request_changes';
   readonly siteId?: SiteId;
@@ -102,6 +113,11 @@ export function encodeServerMessage(msg: ServerMessage): string {
         protocolVersion: msg.protocolVersion,
       });
     case 'changes':
+      return JSON.stringify({
+        type: msg.type,
+        changeSets: msg.changeSets.map(encodeChangeSet),
+        ...(msg.more === true ? { more: true } : {}),
+      });
     case 'push_changes':
       return JSON.stringify({ type: msg.type, changeSets: msg.changeSets.map(encodeChangeSet) });
     case 'apply_result': {
@@ -118,7 +134,13 @@ export function encodeServerMessage(msg: ServerMessage): string {
     case 'snapshot_chunk':
       return JSON.stringify({ type: msg.type, chunk: encodeSnapshotChunk(msg.chunk) });
     case 'error':
-      return JSON.stringify({ type: msg.type, code: msg.code, message: msg.message, fatal: msg.fatal === true });
+      return JSON.stringify({
+        type: msg.type,
+        code: msg.code,
+        message: msg.message,
+        fatal: msg.fatal === true,
+        ...(msg.requestId !== undefined ? { requestId: msg.requestId } : {}),
+      });
     case 'request_changes':
       return JSON.stringify({
         type: msg.type,
@@ -166,6 +188,7 @@ export function decodeServerMessage(text: string): ServerMessage | UnknownServer
         changeSets: expectArray(raw['changeSets'], 'changeSets').map((cs, i) =>
           decodeChangeSet(cs, `changeSets[${i}]`),
         ),
+        ...(type === 'changes' && raw['more'] === true ? { more: true } : {}),
       };
     case 'apply_result':
       return decodeApplyResult(raw);
@@ -174,11 +197,13 @@ export function decodeServerMessage(text: string): ServerMessage | UnknownServer
     case 'error': {
       const code = expectString(raw['code'], 'code');
       const fatal = raw['fatal'];
+      const requestId = decodeRequestId(raw['requestId']);
       return {
         type,
         code,
         message: expectString(raw['message'], 'message'),
         fatal: typeof fatal === 'boolean' ? fatal : CLIENT_FATAL_FALLBACK.has(code),
+        ...(requestId !== undefined ? { requestId } : {}),
       };
     }
     case 'request_changes': {
