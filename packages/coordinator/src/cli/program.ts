@@ -23,12 +23,12 @@ const describe = (o: ConfigOption): string => `${o.description} [${o.env}] (defa
 /**
  * The `syncord` command. Every option comes from the config option table; none has a commander
  * default, because a default here would override the environment and the config file.
- * `-h` is the host (PROTOCOL.md §9), so help is `--help` only.
+ * Help is `-h, --help` as people expect; the host has only its long flag, unlike PROTOCOL.md §9.
  */
 export function buildProgram(output: CliOutput): Command {
   const program = new Command('syncord')
     .description('Syncord sync coordinator: serves Quereus sync protocol v1 over WebSocket and HTTP.')
-    .helpOption('--help', 'show this help and exit')
+    .helpOption('-h, --help', 'show this help and exit')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .addOption(
       new Option(

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { encodeSiteId } from '@syncord/core';
 import { openSqliteReplica } from '@syncord/core/sqlite';
-import type { CliOptions, Environment } from '../config/index.js';
+import type { CliOptions, ConfigKey, Environment } from '../config/index.js';
 import {
   CONFIG_FILE_OPTION,
   CONFIG_OPTIONS,
@@ -24,6 +24,20 @@ import { USAGE_ERROR } from './program.js';
 /** Options of the restore command that are not config keys. */
 const OWN = ['database', 'at', 'out', 'storagePath'] as const;
 
+/** The config keys a restore reads (bucket access and the file it writes); the only ones it offers. */
+export const RESTORE_KEYS: readonly ConfigKey[] = [
+  's3.bucket',
+  's3.region',
+  's3.endpoint',
+  's3.accessKeyId',
+  's3.secretAccessKey',
+  's3.forcePathStyle',
+  's3.keyPrefix',
+  's3.checksums',
+  'limits.maxDatabaseIdLength',
+  'sync.allowResurrection',
+];
+
 /** TIME as ISO 8601 (`2024-06-10T06:13:20Z`) or milliseconds since the epoch. */
 export function parseRestoreTime(text: string): number {
   const trimmed = text.trim();
@@ -38,7 +52,7 @@ function buildRestoreProgram(output: CliOutput): Command {
     .description(
       'Point-in-time restore: rebuild one database as of --at from the S3 archive (newest snapshot at or before it, plus the batches up to it) into --out.',
     )
-    .helpOption('--help', 'show this help and exit')
+    .helpOption('-h, --help', 'show this help and exit')
     .requiredOption('--database <id>', 'the databaseId to restore')
     .option('--at <time>', 'ISO 8601 time or epoch ms (default: now, i.e. the latest state)')
     .requiredOption('--out <dir>', 'directory to write the database file into (the file must not exist yet)')
@@ -47,7 +61,7 @@ function buildRestoreProgram(output: CliOutput): Command {
     .exitOverride()
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr });
   for (const option of CONFIG_OPTIONS) {
-    if (!option.key.startsWith('s3.')) continue;
+    if (!RESTORE_KEYS.includes(option.key)) continue;
     program.addOption(
       new Option(flagsOf(option), `${option.description} [${option.env}] (default: ${formatDefault(option)})`),
     );

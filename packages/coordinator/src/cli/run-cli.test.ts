@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIG_FILE_OPTION, CONFIG_OPTIONS, flagsOf, loadConfig } from '../config/index.js';
 import { parseCliArgs } from './program.js';
+import { RESTORE_KEYS } from './restore-command.js';
 import type { CliContext } from './run-cli.js';
 import { runCli } from './run-cli.js';
 
@@ -53,8 +54,23 @@ describe('syncord command line', () => {
       expect(help).toContain(`[${option.env}]`);
     }
     expect(help).toContain(flagsOf(CONFIG_FILE_OPTION));
-    expect(help).toContain('--help');
+    expect(help).toContain('-h, --help');
     expect(help).toContain('-V, --version');
+    const io2 = collect();
+    expect(await runCli(['-h'], {}, { output: io2.output })).toBe(0);
+    expect(io2.out()).toBe(help);
+  });
+
+  it('restore --help offers only what a restore reads', async () => {
+    const io = collect();
+    expect(await runCli(['restore', '-h'], {}, { output: io.output })).toBe(0);
+    const help = io.out();
+    for (const option of CONFIG_OPTIONS) {
+      if (RESTORE_KEYS.includes(option.key)) expect(help).toContain(flagsOf(option));
+      else expect(help).not.toContain(`--${option.flag} `);
+    }
+    for (const own of ['--database <id>', '--at <time>', '--out <dir>', flagsOf(CONFIG_FILE_OPTION)])
+      expect(help).toContain(own);
   });
 
   it('--version prints the package version', async () => {
@@ -64,8 +80,8 @@ describe('syncord command line', () => {
     expect(io.out().trim()).toBe(pkg.version);
   });
 
-  it('takes -h as the host, as PROTOCOL.md §9 does', () => {
-    const parsed = parseCliArgs(['-h', '127.0.0.1', '-p', '0', '-c', 'x.json'], collect().output);
+  it('takes the host only as --host: -h is help', () => {
+    const parsed = parseCliArgs(['--host', '127.0.0.1', '-p', '0', '-c', 'x.json'], collect().output);
     expect(parsed).toEqual({ kind: 'run', options: { host: '127.0.0.1', port: '0', config: 'x.json' } });
   });
 
@@ -128,7 +144,7 @@ describe('syncord serving', () => {
     let listening: (address: { host: string; port: number }) => void = () => {};
     const address = new Promise<{ host: string; port: number }>((resolve) => (listening = resolve));
     const done = runCli(
-      ['-h', '127.0.0.1', '-p', '0', '-d', join(root, 'data'), '--base-path', '/api/sync'],
+      ['--host', '127.0.0.1', '-p', '0', '-d', join(root, 'data'), '--base-path', '/api/sync'],
       { SYNC_AUTH_TOKENS: 'secret-token' },
       { signals, logDestination: logs.stream, onListening: listening, forceExit: (c) => forced.push(c), cwd: root },
     );
@@ -163,7 +179,7 @@ describe('syncord serving', () => {
       const { port } = blocker.address() as AddressInfo;
       const logs = logSink();
       const code = await runCli(
-        ['-h', '127.0.0.1', '-p', String(port), '-d', join(root, 'data2')],
+        ['--host', '127.0.0.1', '-p', String(port), '-d', join(root, 'data2')],
         {},
         {
           signals: new EventEmitter(),

@@ -216,8 +216,11 @@ describe('loadConfig', () => {
     );
 
     const unknown = workDir({ prot: 80, sync: { batchsize: 5 }, logging: { level: 'warn' } });
+    const unknownFile = join(unknown, 'sync-coordinator.json');
     expect(configError(() => loadConfig({ env: {}, cwd: unknown })).message).toBe(
-      `${join(unknown, 'sync-coordinator.json')}: unknown keys "prot", "sync.batchsize" (did you mean "sync.batchSize"?)`,
+      `${unknownFile}: 2 problems:\n` +
+        `  ${unknownFile}: prot: unknown key (did you mean "port"?)\n` +
+        `  ${unknownFile}: sync.batchsize: unknown key (did you mean "sync.batchSize"?)`,
     );
 
     const section = workDir({ sync: 5 });
@@ -314,6 +317,30 @@ describe('validateConfig', () => {
     expect(validateConfig({ basePath: '/a/b//' }).basePath).toBe('/a/b');
   });
 
+  it('reports every bad key at once, each with the key it most likely meant', () => {
+    const error = configError(() =>
+      validateConfig({
+        batchSize: 10,
+        prot: 1,
+        port: 'x',
+        limits: { maxConections: 5, maxConnections: -1 },
+        sync: { retentionHorizon: 1 },
+        nonsenseKeyWithNoNeighbour: true,
+      }),
+    );
+    expect(error.source).toBe('config');
+    expect(error.message.split('\n')).toEqual([
+      'config: 7 problems:',
+      '  batchSize: unknown key (did you mean "sync.batchSize"?)',
+      '  prot: unknown key (did you mean "port"?)',
+      '  port: must be an integer 0–65535, got "x"',
+      '  limits.maxConections: unknown key (did you mean "limits.maxConnections"?)',
+      expect.stringMatching(/^ {2}limits\.maxConnections: must be /),
+      '  sync.retentionHorizon: unknown key (did you mean "sync.retentionHorizonMs"?)',
+      '  nonsenseKeyWithNoNeighbour: unknown key',
+    ]);
+  });
+
   it('names the key of a bad or unknown value', () => {
     expect(configError(() => validateConfig({ host: '' })).message).toBe(
       'host: must be a host name or IP address, got ""',
@@ -323,7 +350,7 @@ describe('validateConfig', () => {
       'cors.origin: must be true, false or a non-empty list of origins, got null',
     );
     expect(configError(() => validateConfig({ stores: { maxOpenStores: 3, maxOpen: 1 } })).message).toBe(
-      'config: unknown key "stores.maxOpen"',
+      'stores.maxOpen: unknown key',
     );
     expect(configError(() => validateConfig('port=1')).message).toBe('config: must be an object, got "port=1"');
   });

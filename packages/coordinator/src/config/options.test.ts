@@ -47,7 +47,7 @@ describe('the config option table', () => {
   });
 
   it('keeps the flags of PROTOCOL.md §9', () => {
-    expect(flagsOf(optionFor('host'))).toBe('-h, --host <host>');
+    expect(flagsOf(optionFor('host'))).toBe('--host <host>');
     expect(flagsOf(optionFor('port'))).toBe('-p, --port <port>');
     expect(flagsOf(optionFor('basePath'))).toBe('-b, --base-path <path>');
     expect(flagsOf(optionFor('dataDir'))).toBe('-d, --data-dir <dir>');

@@ -15,7 +15,7 @@ export interface ConfigOption {
   readonly env: string;
   /** Long command-line flag without the dashes. */
   readonly flag: string;
-  /** One-letter flag of PROTOCOL.md §9, if any. */
+  /** One-letter flag of PROTOCOL.md §9, if any (not -h: that is help, as in every other command). */
   readonly short?: string;
   /** Placeholder shown after the flag; `[bool]` means the bare flag sets true. */
   readonly arg: string;
@@ -37,7 +37,6 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     key: 'host',
     env: 'SYNC_HOST',
     flag: 'host',
-    short: 'h',
     arg: '<host>',
     kind: text('a host name or IP address'),
     description: 'Interface to listen on.',

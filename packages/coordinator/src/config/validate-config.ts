@@ -3,6 +3,7 @@ import type { ConfigKey } from './config-keys.js';
 import { isPlainObject, mergeLayers, setAt } from './config-keys.js';
 import type { ConfigOption } from './options.js';
 import { CONFIG_OPTIONS } from './options.js';
+import { suggestKey } from './suggest-key.js';
 import type { CoordinatorConfig, PartialConfig } from './types.js';
 import { DEFAULT_CONFIG } from './types.js';
 
@@ -34,36 +35,46 @@ export function readOption(option: ConfigOption, value: unknown, source: string,
   return checked;
 }
 
-function unknownKeyError(where: string, keys: string[]): ConfigError {
-  const described = keys.map((key) => {
-    const near = CONFIG_OPTIONS.find((o) => o.key.toLowerCase() === key.toLowerCase());
-    return near === undefined ? `"${key}"` : `"${key}" (did you mean "${near.key}"?)`;
-  });
-  return new ConfigError(where, `unknown key${keys.length > 1 ? 's' : ''} ${described.join(', ')}`);
+function unknownKey(key: string): string {
+  const near = suggestKey(key);
+  return near === undefined ? 'unknown key' : `unknown key (did you mean "${near}"?)`;
 }
 
 /**
  * Checks one typed layer (a config file's JSON, programmatic overrides): every key known, every
  * value valid. Errors name `where` and the key. Undefined values are skipped, as if absent.
+ * Every problem is reported at once, so an operator fixes a file in one round.
  */
 export function checkLayer(input: unknown, where: string): PartialConfig {
   const label = (key: string): string => (where === '' ? key : `${where}: ${key}`);
   const whole = where === '' ? 'config' : where;
   if (!isPlainObject(input)) throw new ConfigError(whole, `must be an object, got ${show(input)}`);
   const layer: PartialConfig = {};
-  const unknown: string[] = [];
+  const problems: ConfigError[] = [];
   const take = (key: string, value: unknown): void => {
     if (value === undefined || IGNORED_KEYS.has(key)) return;
     const option = OPTIONS_BY_KEY.get(key);
-    if (option === undefined) unknown.push(key);
-    else setAt(layer, option.key, readOption(option, value, label(key), false));
+    if (option === undefined) {
+      problems.push(new ConfigError(label(key), unknownKey(key)));
+      return;
+    }
+    try {
+      setAt(layer, option.key, readOption(option, value, label(key), false));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error);
+    }
   };
   for (const [name, value] of Object.entries(input)) {
     if (!SECTIONS.has(name)) take(name, value);
     else if (isPlainObject(value)) for (const [leaf, item] of Object.entries(value)) take(`${name}.${leaf}`, item);
-    else if (value !== undefined) throw new ConfigError(label(name), `must be an object, got ${show(value)}`);
+    else if (value !== undefined) problems.push(new ConfigError(label(name), `must be an object, got ${show(value)}`));
   }
-  if (unknown.length > 0) throw unknownKeyError(whole, unknown);
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length > 1) {
+    const lines = problems.map((p) => `\n  ${p.message}`).join('');
+    throw new ConfigError(whole, `${problems.length} problems:${lines}`);
+  }
   return layer;
 }
 
