@@ -43,7 +43,7 @@ export function coordinatorConfig(settings: CoordinatorSettings): CoordinatorCon
     dataDir: settings.dataDir,
     sync: { ...DEFAULT_CONFIG.sync, ...settings.sync },
     ...(settings.auth ? { auth: settings.auth } : {}),
-    logging: { level: 'silent' },
+    logging: { ...DEFAULT_CONFIG.logging, level: 'silent' },
   };
 }
 

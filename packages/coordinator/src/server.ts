@@ -32,7 +32,7 @@ export interface CoordinatorServer {
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export function createCoordinatorServer(options: CoordinatorServerOptions): CoordinatorServer {
-  const logger = options.logger ?? createLogger(options.config.logging.level);
+  const logger = options.logger ?? createLogger(options.config.logging.level, undefined, options.config.logging.format);
   const service = new CoordinatorService({
     config: options.config,
     logger,

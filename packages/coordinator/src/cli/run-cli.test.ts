@@ -167,28 +167,41 @@ describe('syncord serving', () => {
     await expect(fetch(`http://127.0.0.1:${port}/api/sync/status`)).rejects.toThrow();
 
     const messages = logs.lines().map((l) => l.msg);
-    expect(messages).toContain(`listening on 127.0.0.1:${port}`);
+    const banner = logs.lines().find((l) => String(l.msg).startsWith('Syncord ready'));
+    expect(banner).toMatchObject({
+      url: `ws://127.0.0.1:${port}/api/sync/ws`,
+      dataDir: join(root, 'data'),
+      auth: 'token-whitelist',
+      s3: 'off',
+      cluster: 'off',
+    });
+    expect(messages).not.toContain('configuration'); // the config dump is a debug line
     expect(messages).toContain('stopped');
     expect(JSON.stringify(logs.lines())).not.toContain('secret-token');
   });
 
-  it('exits 1 when the port is taken', async () => {
+  it('exits 1 with one clear line when the port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = blocker.address() as AddressInfo;
       const logs = logSink();
+      const io = collect();
       const code = await runCli(
         ['--host', '127.0.0.1', '-p', String(port), '-d', join(root, 'data2')],
         {},
         {
           signals: new EventEmitter(),
           logDestination: logs.stream,
+          output: io.output,
           cwd: root,
         },
       );
       expect(code).toBe(1);
-      expect(logs.lines().some((l) => l.level === 'fatal')).toBe(true);
+      expect(io.err()).toBe(
+        `syncord: 127.0.0.1:${port} is already in use; choose another port with --port (or SYNC_PORT)\n`,
+      );
+      expect(logs.lines().some((l) => l.level === 'fatal')).toBe(false);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

@@ -4,6 +4,10 @@ import type { CoordinatorConfig, Environment } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import type { CliOutput } from './program.js';
 import { parseCliArgs, USAGE_ERROR } from './program.js';
+import { startupBanner } from './startup-banner.js';
+
+const isErrno = (error: unknown, code: string): boolean =>
+  error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 
 type StopSignal = 'SIGINT' | 'SIGTERM';
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
@@ -57,7 +61,7 @@ export async function runCli(argv: readonly string[], env: Environment, context:
     return USAGE_ERROR;
   }
 
-  const logger = createLogger(config.logging.level, context.logDestination);
+  const logger = createLogger(config.logging.level, context.logDestination, config.logging.format);
   const signals: SignalSource = context.signals ?? process;
   const forceExit = context.forceExit ?? ((code: number) => process.exit(code));
   let received: StopSignal | undefined;
@@ -83,12 +87,19 @@ export async function runCli(argv: readonly string[], env: Environment, context:
     try {
       address = await server.start();
     } catch (error) {
-      logger.fatal({ err: error }, 'coordinator failed to start');
       await server.stop().catch(() => undefined);
+      if (isErrno(error, 'EADDRINUSE')) {
+        output.stderr(
+          `syncord: ${config.host}:${config.port} is already in use; choose another port with --port (or SYNC_PORT)\n`,
+        );
+        return 1;
+      }
+      logger.fatal({ err: error }, 'coordinator failed to start');
       return 1;
     }
-    logger.info({ config }, 'configuration');
-    logger.info({ ...address, basePath: config.basePath }, `listening on ${address.host}:${address.port}`);
+    logger.debug({ config }, 'configuration');
+    const banner = startupBanner(config, address);
+    logger.info(banner.fields, banner.message);
     context.onListening?.(address);
 
     const signal = await stopRequested;

@@ -65,6 +65,7 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   'limits.sendHighWaterBytes': ['65536', 65_536],
   'limits.maxBufferedBytes': ['4194304', 4_194_304],
   'logging.level': ['debug', 'debug'],
+  'logging.format': ['pretty', 'pretty'],
   's3.bucket': ['archive', 'archive'],
   's3.region': ['eu-west-3', 'eu-west-3'],
   's3.endpoint': ['http://127.0.0.1:9000', 'http://127.0.0.1:9000'],
@@ -249,7 +250,7 @@ describe('loadConfig', () => {
     });
     const config = loadConfig({ env: {}, cwd });
     expect(config.auth).toEqual({ mode: 'token-whitelist', tokens: ['t1'] });
-    expect(config.logging).toEqual({ level: 'debug' });
+    expect(config.logging).toEqual({ level: 'debug', format: 'auto' });
   });
 
   it('reads --config relative to cwd, and refuses a named file that is missing', () => {

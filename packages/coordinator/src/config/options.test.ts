@@ -20,6 +20,7 @@ const PROTOCOL_ENV: Record<string, string> = {
 const SECTION_PREFIX: Record<string, { env: string; flag: string }> = {
   s3: { env: 'S3_', flag: 's3-' },
   diskEviction: { env: 'DISK_EVICTION_', flag: 'disk-eviction-' },
+  logging: { env: 'SYNC_LOG_', flag: 'log-' },
 };
 const sectionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('.')));
 const upperSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();

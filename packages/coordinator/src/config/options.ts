@@ -1,6 +1,6 @@
 import type { ConfigKey } from './config-keys.js';
 import { getAt } from './config-keys.js';
-import { AUTH_MODES, DEFAULT_CONFIG, LOG_LEVELS, ORIGIN_CHECKS, S3_CHECKSUM_MODES } from './types.js';
+import { AUTH_MODES, DEFAULT_CONFIG, LOG_FORMATS, LOG_LEVELS, ORIGIN_CHECKS, S3_CHECKSUM_MODES } from './types.js';
 import type { ValueKind } from './value-kinds.js';
 import { boolean, integer, oneOf, optionalText, optionalUrl, origins, text, tokens, urlPath } from './value-kinds.js';
 
@@ -298,7 +298,16 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     flag: 'log-level',
     arg: '<level>',
     kind: oneOf(LOG_LEVELS),
-    description: 'Least severe level logged (structured JSON on stdout).',
+    description: 'Least severe level logged (on stdout).',
+  },
+  {
+    key: 'logging.format',
+    env: 'SYNC_LOG_FORMAT',
+    flag: 'log-format',
+    arg: '<format>',
+    kind: oneOf(LOG_FORMATS),
+    description:
+      'Log lines as pretty (readable, for a terminal) or json (one object per line, for collectors); auto is pretty on a TTY, json otherwise.',
   },
   {
     key: 's3.bucket',

@@ -5,6 +5,8 @@ export const AUTH_MODES = ['none', 'token-whitelist', 'custom'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 /** `auto` is `strict` whenever `auth.mode` is not `none` (claimed site ids are then proven), else `any`. */
 export const ORIGIN_CHECKS = ['auto', 'any', 'strict'] as const;
 export type OriginCheck = (typeof ORIGIN_CHECKS)[number];
@@ -78,7 +80,7 @@ export interface CoordinatorConfig {
     /** Send-buffer bytes past which a lagging WebSocket is closed (1013) instead of buffering more. */
     maxBufferedBytes: number;
   };
-  logging: { level: LogLevel };
+  logging: { level: LogLevel; format: LogFormat };
   /** S3 durability (PROTOCOL.md §10): on when `bucket` is set. Empty strings mean "not set". */
   s3: {
     bucket: string;
@@ -142,7 +144,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     sendHighWaterBytes: 1024 * 1024,
     maxBufferedBytes: 16 * 1024 * 1024,
   },
-  logging: { level: 'info' },
+  logging: { level: 'info', format: 'auto' },
   s3: {
     bucket: '',
     region: 'us-east-1',

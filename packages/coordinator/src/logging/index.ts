@@ -1,2 +1,2 @@
-export { createLogger, REDACTED_PATHS } from './logger.js';
+export { createLogger, REDACTED_PATHS, resolveLogFormat } from './logger.js';
 export type { Logger } from 'pino';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
+import { createLogger, resolveLogFormat } from './logger.js';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -56,5 +56,29 @@ describe('createLogger', () => {
     const text = JSON.stringify(out.lines());
     expect(text).not.toContain('s3cret');
     expect(out.lines()[2]).toMatchObject({ config: { auth: { mode: 'token-whitelist', tokens: '[redacted]' } } });
+  });
+
+  it('writes readable lines in the pretty format, secrets still redacted', () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const logger = createLogger('info', stream, 'pretty');
+    logger.info({ databaseId: 'acme:notes', token: 's3cret' }, 'handshake accepted');
+    const text = chunks.join('');
+    expect(() => JSON.parse(text)).toThrow();
+    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO.*: handshake accepted/);
+    expect(text).toContain('acme:notes');
+    expect(text).not.toContain('s3cret');
+  });
+
+  it('auto means pretty on a terminal and JSON on a pipe', () => {
+    expect(resolveLogFormat('auto', true)).toBe('pretty');
+    expect(resolveLogFormat('auto', false)).toBe('json');
+    expect(resolveLogFormat('json', true)).toBe('json');
+    expect(resolveLogFormat('pretty', false)).toBe('pretty');
   });
 });

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
-import type { LogLevel } from '../config/types.js';
+import pretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from '../config/types.js';
 
 /**
  * Secrets never reach a log line, whichever object carries them: the Authorization header of a
@@ -17,13 +18,30 @@ export const REDACTED_PATHS: readonly string[] = [
   'config.s3.secretAccessKey',
 ];
 
+/** `auto` is for people at a terminal and for collectors reading a pipe alike. */
+export function resolveLogFormat(format: LogFormat, isTTY: boolean): 'pretty' | 'json' {
+  return format === 'auto' ? (isTTY ? 'pretty' : 'json') : format;
+}
+
 /**
  * The coordinator's logger: structured JSON lines (pino) with ISO times and level names, usable
  * as Fastify's `loggerInstance`. Per-connection and per-request context goes in child loggers
  * (`logger.child({ connectionId })`; Fastify adds `reqId` itself). Writes to stdout unless a
- * destination is given.
+ * destination is given. `pretty` renders the same records as readable lines (time, level,
+ * message, then the fields), synchronously so a crash loses no line.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
+  const toTerminal = destination === undefined && process.stdout.isTTY === true;
+  const out =
+    resolveLogFormat(format, toTerminal) === 'pretty'
+      ? pretty({
+          destination: destination ?? 1,
+          sync: true,
+          colorize: toTerminal,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,service',
+        })
+      : (destination ?? pino.destination({ dest: 1, sync: true }));
   return pino(
     {
       level,
@@ -32,6 +50,6 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    out,
   );
 }

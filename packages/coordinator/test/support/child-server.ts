@@ -1,5 +1,5 @@
 // The `syncord` CLI as a real child process: started from the sources on 127.0.0.1, port 0, with
-// a temp data dir; its address is read from its own "listening on" JSON log line. Used where a
+// a temp data dir; its address is read from its own "Syncord ready" JSON log line. Used where a
 // test must kill the whole process (SIGKILL) or check that it survives.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -159,7 +159,7 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
     '0',
     '--data-dir',
     dataDir,
-    // The address comes from the "listening on" line, logged at info.
+    // The address comes from the "Syncord ready" banner, logged at info.
     '--log-level',
     'info',
     ...(options.args ?? []),
@@ -191,7 +191,7 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
       while ((newline = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
-        if (!line.includes('listening on')) continue;
+        if (!line.includes('Syncord ready')) continue;
         let parsed: ListeningLine;
         try {
           parsed = JSON.parse(line) as ListeningLine;

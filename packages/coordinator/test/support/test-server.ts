@@ -21,7 +21,7 @@ export function testConfig(dataDir: string, overrides: ConfigOverrides = {}): Co
     host: '127.0.0.1',
     port: 0,
     dataDir,
-    logging: { level: 'silent' },
+    logging: { ...DEFAULT_CONFIG.logging, level: 'silent' },
   };
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overrides)) {
