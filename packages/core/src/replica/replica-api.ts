@@ -24,6 +24,13 @@ export interface ApplyOptions {
    * to the replica's outbox in that same transaction (so it exists exactly when the merge does).
    */
   readonly outbox?: (result: ApplyResult) => string;
+  /**
+   * Called inside the apply's transaction with what it applied: each change set trimmed to the
+   * facts and migrations that changed this replica (`hlc` renormalised to the newest left), sets
+   * with nothing applied left out, [] when nothing applied. A relay passes on these, not what it
+   * received. Meaningful only once the apply commits.
+   */
+  readonly onApplied?: (changeSets: ChangeSet[]) => void;
 }
 
 /** One apply of a group commit (Replica.applyGroup). */

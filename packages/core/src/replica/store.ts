@@ -160,6 +160,8 @@ export interface ReplicaStore {
   writeRows(table: TableRef, rows: readonly RowWrite[]): void;
 
   getMigrationHlc(schema: string, kind: MigrationKind, name: string, schemaVersion: number): Uint8Array | undefined;
+  /** The whole record at that key (when a caller must compare its content, not only its HLC). */
+  getMigration(schema: string, kind: MigrationKind, name: string, schemaVersion: number): StoredMigration | undefined;
   /** Insert or replace the migration at (schema, kind, table, schemaVersion). */
   putMigration(migration: StoredMigration): void;
   listMigrations(): StoredMigration[];
