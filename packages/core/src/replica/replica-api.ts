@@ -81,7 +81,9 @@ export interface SnapshotApplyOptions {
 export interface SnapshotProgress {
   readonly tablesProcessed: number;
   readonly totalTables: number;
+  /** Column-version entries applied (tombstones are not entries), resumed ones included. */
   readonly entriesProcessed: number;
+  /** The tables' `estimatedEntries` seen so far (plus resumed ones); the footer's total at the end. */
   readonly totalEntries: number;
   readonly currentTable?: string;
 }

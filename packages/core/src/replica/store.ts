@@ -120,6 +120,8 @@ export interface SnapshotReader {
   readonly lastSeq: number;
   /** Tables with at least one live cell, in store-key order. */
   tablesWithCells(): TableRef[];
+  /** How many live cells `table` holds: what its table section will stream, counted without reading it. */
+  cellCount(table: TableRef): number;
   /** See ReplicaStore.rowPage. */
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][];
   /** Ordered by table then pk, so each table's tombstones are contiguous. */
