@@ -91,6 +91,47 @@ describe('origin checks with auth on (sync.originCheck auto = strict)', () => {
     expect(await metricValue(metrics.changesRejectedTotal)).toBe(3);
   });
 
+  it('refuses a re-push that repeats a stored HLC with another value; a peer never hears of it', async () => {
+    await start('token');
+    const [siteA, siteB, siteC] = [newSiteId(), newSiteId(), newSiteId()];
+    const a = await join(siteA);
+    const b = await join(siteB);
+    const own = writeRow(siteA, 'notes', [1], { title: 'by a' }, { counter: 1 });
+    expect(await apply(a, [wire(own)])).toMatchObject({ applied: 1 });
+    await b.next('push_changes');
+    const c = await join(siteC); // a peer that has not caught up yet
+
+    const forged = writeRow(siteA, 'notes', [1], { title: 'forged' }, { counter: 1 });
+    const mine = writeRow(siteB, 'notes', [2], { title: 'by b' }, { counter: 2 });
+    const result = await apply(b, [wire(forged), wire(mine)]);
+    expect(result).toMatchObject({ applied: 1, rejected: [{ code: 'ORIGIN_MISMATCH' }] });
+    expect(stored('notes', 1)).toEqual({ title: 'by a' });
+    const push = await c.next('push_changes');
+    expect(push.changeSets).toEqual([wire(mine)]);
+    expect(await c.drain()).toEqual([]);
+  });
+
+  it('broadcasts only what applied: a re-pushed duplicate next to an own new fact is not relayed', async () => {
+    await start('token');
+    const [siteA, siteB, siteC] = [newSiteId(), newSiteId(), newSiteId()];
+    const a = await join(siteA);
+    const b = await join(siteB);
+    const c = await join(siteC);
+    const own = writeRow(siteA, 'notes', [1], { title: 'by a' }, { counter: 1 });
+    expect(await apply(a, [wire(own)])).toMatchObject({ applied: 1 });
+    await b.next('push_changes');
+    await c.next('push_changes');
+
+    const mine = writeRow(siteB, 'notes', [2], { title: 'by b' }, { counter: 2 });
+    const result = await apply(b, [wire(own), wire(mine)]);
+    expect(result).toMatchObject({ applied: 1, conflicts: 1 });
+    expect(result.rejected).toBeUndefined();
+    for (const peer of [a, c]) {
+      expect((await peer.next('push_changes')).changeSets).toEqual([wire(mine)]);
+      expect(await peer.drain()).toEqual([]);
+    }
+  });
+
   it('treats a column write blocked by a held delete as held, and refuses forged sets over HTTP too', async () => {
     await start('token');
     const [siteA, siteB] = [newSiteId(), newSiteId()];

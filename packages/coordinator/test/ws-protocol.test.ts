@@ -287,6 +287,9 @@ describe('error codes (§3.4)', () => {
       { changes: [{ ...good, changes: [{ ...goodChange, value: { __bin: '!!!' } }] }] },
       { changes: [{ ...good, changes: [{ ...goodChange, value: { __bigint: '1.5' } }] }] },
       { changes: [{ ...good, changes: [{ ...goodChange, table: 7 }] }] },
+      // names a store cannot keep exactly (an unpaired surrogate) or no SQL can spell (NUL)
+      { changes: [good, { ...good, changes: [{ ...goodChange, table: 't\uD800' }] }] },
+      { changes: [good, { ...good, changes: [{ ...goodChange, column: 'v\0' }] }] },
       { changes: [{ ...good, changes: [{ ...goodChange, priorValue: 1 }] }] },
       { changes: [good, { ...good, schemaMigrations: [{ type: 'create_view' }] }] },
       // limits: 4 change sets > 3, then 6 changes > 5

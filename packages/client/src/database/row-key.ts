@@ -1,7 +1,7 @@
 // Primary keys as the app passes them (a scalar for a one-column key, an array otherwise), a
 // string identity for grouping rows in memory, and the value equality used by filters. A number
 // and a bigint of equal value are the same key to the engine, so they are here too.
-import { bytesEqual, pkKeyOf, type SqlValue } from '@syncord/core';
+import { pkKeyOf, type SqlValue } from '@syncord/core';
 import { SchemaError } from './table-definition.js';
 
 /** A primary key: the values in key order, or the bare value of a one-column key. */
@@ -25,18 +25,5 @@ export function rowIdentity(schema: string, table: string, pk: readonly SqlValue
   return `${JSON.stringify([schema, table])}${pkKeyOf(pk)}`;
 }
 
-export function sqlValuesEqual(a: SqlValue, b: SqlValue): boolean {
-  if (a === b) return true;
-  if (a === null || b === null) return false;
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) {
-    // Compare as exact numbers: a bigint only equals an integral number of the same value.
-    if (typeof a === 'number' && !Number.isInteger(a)) return false;
-    if (typeof b === 'number' && !Number.isInteger(b)) return false;
-    return BigInt(a) === BigInt(b);
-  }
-  if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    return a instanceof Uint8Array && b instanceof Uint8Array && bytesEqual(a, b);
-  }
-  if (typeof a === 'object' && typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
-  return false;
-}
+// The engine's value equality (5 and 5n are equal, blobs by bytes), so filters agree with it.
+export { sqlValuesEqual } from '@syncord/core';

@@ -1,7 +1,7 @@
 // An apply as the coordinator wraps it (PROTOCOL.md §6.4): limits, authorize, approve, origin
-// check, apply, after-hook, broadcast, result. The merge runs in the database's group commit, one
-// synchronous engine call for every apply queued, so two applies to one database can never
-// interleave their compare and write (DESIGN item 0), and they share one fsync.
+// check, apply, after-hook, broadcast of what applied, result. The merge runs in the database's
+// group commit, one synchronous engine call for every apply queued, so two applies to one
+// database can never interleave their compare and write (DESIGN item 0), and they share one fsync.
 import { ClockDriftError, encodeServerMessage, type ApplyBatch, type ApplyResult, type ChangeSet } from '@syncord/core';
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
@@ -68,18 +68,18 @@ function notifyAfter(ctx: ServiceContext, session: Session, approved: readonly C
 }
 
 /** One serialization per broadcast, made only when some subscriber will receive it. */
-function broadcast(ctx: ServiceContext, session: Session, approved: readonly ChangeSet[]): void {
+function broadcast(ctx: ServiceContext, session: Session, changeSets: readonly ChangeSet[]): void {
   let report: FanoutReport;
   try {
     report = ctx.fanout.publish(session.databaseId, session.identity.siteId, () =>
-      encodeServerMessage({ type: 'push_changes', changeSets: approved }),
+      encodeServerMessage({ type: 'push_changes', changeSets }),
     );
   } catch (err) {
     ctx.metrics.broadcastErrorsTotal.inc();
     ctx.log.error({ err, databaseId: session.databaseId }, 'broadcast encoding failed');
     return;
   }
-  ctx.metrics.changesBroadcastTotal.inc(approved.length * report.delivered);
+  ctx.metrics.changesBroadcastTotal.inc(changeSets.length * report.delivered);
   if (report.failed > 0) ctx.metrics.broadcastErrorsTotal.inc(report.failed);
 }
 
@@ -108,6 +108,8 @@ export async function startApply(
   const replica = replicaOf(session);
   const rejected: RejectedChangeSet[] = [...decision.rejected];
   let approved = decision.approved;
+  // What the merge applied, trimmed per set: the only facts peers are sent (PROTOCOL.md §6.5).
+  let applied: ChangeSet[] = [];
 
   // Built inside the group's transaction: from the origin check to the merge nothing awaits, so
   // its verdict still holds when merged (and it sees the applies grouped before this one).
@@ -118,9 +120,11 @@ export async function startApply(
       rejected.push(...verdict.refused);
       if (verdict.refused.length > 0) ctx.metrics.originRejectionsTotal.inc(verdict.refused.length);
     }
-    // With S3 on, the batch record goes into the database's outbox in the merge's own savepoint.
+    // With S3 on, the batch record (the approved sets, as the reference archives them) goes into
+    // the database's outbox in the merge's own savepoint.
     const outbox = ctx.durability?.batchRecorder(session.databaseId, session.identity.siteId, replica, approved);
-    return { changeSets: approved, ...(outbox ? { options: { outbox } } : {}) };
+    const onApplied = (sets: ChangeSet[]): void => void (applied = sets);
+    return { changeSets: approved, options: { onApplied, ...(outbox ? { outbox } : {}) } };
   };
   const done = ctx.commits.submit(replica, build).then(
     (result) => {
@@ -128,7 +132,7 @@ export async function startApply(
       if (rejected.length > 0) ctx.metrics.changesRejectedTotal.inc(rejected.length);
       notifyAfter(ctx, session, approved, result);
       ctx.durability?.afterApply(session.databaseId, result);
-      if (result.applied > 0) broadcast(ctx, session, approved);
+      if (applied.length > 0) broadcast(ctx, session, applied);
       stopTimer();
       const outcome: ApplyOutcome = { ...result };
       if (rejected.length > 0) {

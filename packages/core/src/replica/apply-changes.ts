@@ -2,7 +2,8 @@
 // merges migrations and data and moves the clock.
 import { compareHLC, type HLC } from '../clock/hlc.js';
 import { checkDrift } from '../clock/hybrid-clock.js';
-import type { ApplyResult, Change, ChangeSet } from '../wire/types.js';
+import type { ApplyResult, Change, ChangeSet, SchemaMigration } from '../wire/types.js';
+import { appliedParts } from './applied-sets.js';
 import type { Engine } from './engine.js';
 import { mergeData, mergeMigrations, type MergeCounts } from './merge.js';
 import type { ApplyOptions } from './replica-api.js';
@@ -29,9 +30,25 @@ function* allChanges(sets: readonly ChangeSet[]): Iterable<Change> {
 export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[], options?: ApplyOptions): ApplyResult {
   engine.assertOpen();
   assertChangeSets(sets);
-  const counts: MergeCounts = { applied: 0, skipped: 0, conflicts: 0 };
+  const onApplied = options?.onApplied;
+  // Tracked only when asked for: the set costs one insert per applied fact.
+  const counts: MergeCounts = {
+    applied: 0,
+    skipped: 0,
+    conflicts: 0,
+    ...(onApplied ? { appliedFacts: new Set<Change | SchemaMigration>() } : {}),
+  };
+  const resultOf = (): ApplyResult => ({
+    applied: counts.applied,
+    skipped: counts.skipped,
+    conflicts: counts.conflicts,
+    transactions: sets.length,
+  });
   const max = batchMax(sets);
-  if (max === undefined) return { ...counts, transactions: sets.length };
+  if (max === undefined) {
+    onApplied?.([]);
+    return resultOf();
+  }
   // Before anything is written: a batch from a clock too far ahead is refused whole.
   checkDrift(max.wallTime, engine.now());
   engine.write(() => {
@@ -43,9 +60,8 @@ export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[], opti
     mergeData(engine, allChanges(sets), counts, true);
     engine.clock.receive(max);
     // The outbox record commits with the merge or not at all: no applied batch goes unrecorded.
-    if (options?.outbox && counts.applied > 0) {
-      engine.store.outboxAdd(options.outbox({ ...counts, transactions: sets.length }), engine.now());
-    }
+    if (options?.outbox && counts.applied > 0) engine.store.outboxAdd(options.outbox(resultOf()), engine.now());
+    if (onApplied) onApplied(counts.applied > 0 ? appliedParts(sets, counts.appliedFacts!) : []);
   });
-  return { ...counts, transactions: sets.length };
+  return resultOf();
 }

@@ -37,6 +37,12 @@ export class MemorySnapshotReader implements SnapshotReader {
     return this.tables.map((t) => t.ref);
   }
 
+  cellCount(table: TableRef): number {
+    let n = 0;
+    for (const row of this.tables.find((x) => x.ref.key === table.key)?.rows ?? []) n += row.length;
+    return n;
+  }
+
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
     const t = this.tables.find((x) => x.ref.key === table.key);
     if (!t) return [];

@@ -141,6 +141,9 @@ export class MemoryReplicaStore implements ReplicaStore {
   getMigrationHlc(schema: string, kind: MigrationKind, name: string, schemaVersion: number): Uint8Array | undefined {
     return this.migrations.get(migrationKey(schema, kind, name, schemaVersion))?.hlc;
   }
+  getMigration(schema: string, kind: MigrationKind, name: string, schemaVersion: number): StoredMigration | undefined {
+    return this.migrations.get(migrationKey(schema, kind, name, schemaVersion));
+  }
   putMigration(m: StoredMigration): void {
     this.put(this.migrations, migrationKey(m.schema, m.kind, m.table, m.schemaVersion), m);
   }

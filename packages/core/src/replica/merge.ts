@@ -21,6 +21,8 @@ export interface MergeCounts {
   applied: number;
   skipped: number;
   conflicts: number;
+  /** When present, every fact counted in `applied` is added to it (to relay only those). */
+  readonly appliedFacts?: Set<Change | SchemaMigration>;
 }
 
 interface Candidate<C extends Change> {
@@ -55,6 +57,7 @@ export function mergeMigrations(engine: Engine, migrations: readonly SchemaMigra
       seq: engine.nextSeq(),
     });
     counts.applied++;
+    counts.appliedFacts?.add(m);
   }
 }
 
@@ -131,6 +134,7 @@ function mergeRow(
         counts.skipped++;
       } else {
         counts.applied++;
+        counts.appliedFacts?.add(change);
         if (!del || compareBytes(hlc, del.hlc) > 0) del = { change, hlc };
       }
       continue;
@@ -153,6 +157,7 @@ function mergeRow(
       continue;
     }
     counts.applied++;
+    counts.appliedFacts?.add(cand.change);
     const prev = winners.get(cand.change.column);
     if (!prev || compareBytes(cand.hlc, prev.hlc) > 0) winners.set(cand.change.column, cand);
   }

@@ -24,6 +24,13 @@ export interface ApplyOptions {
    * to the replica's outbox in that same transaction (so it exists exactly when the merge does).
    */
   readonly outbox?: (result: ApplyResult) => string;
+  /**
+   * Called inside the apply's transaction with what it applied: each change set trimmed to the
+   * facts and migrations that changed this replica (`hlc` renormalised to the newest left), sets
+   * with nothing applied left out, [] when nothing applied. A relay passes on these, not what it
+   * received. Meaningful only once the apply commits.
+   */
+  readonly onApplied?: (changeSets: ChangeSet[]) => void;
 }
 
 /** One apply of a group commit (Replica.applyGroup). */
@@ -74,7 +81,9 @@ export interface SnapshotApplyOptions {
 export interface SnapshotProgress {
   readonly tablesProcessed: number;
   readonly totalTables: number;
+  /** Column-version entries applied (tombstones are not entries), resumed ones included. */
   readonly entriesProcessed: number;
+  /** The tables' `estimatedEntries` seen so far (plus resumed ones); the footer's total at the end. */
   readonly totalEntries: number;
   readonly currentTable?: string;
 }

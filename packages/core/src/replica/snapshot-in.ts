@@ -20,7 +20,10 @@ class SnapshotApply {
   private readonly completed: string[];
   private tableIndex = -1;
   private entryIndex = 0;
+  /** Column-version entries, as the producer's counts go (tombstones are not entries). */
   private entriesProcessed: number;
+  /** Known so far: the resumed count plus every table-start's estimate (0 from the reference). */
+  private totalEntries: number;
   private tablesProcessed = 0;
   private current: TableRef | undefined;
   private readonly counts: MergeCounts = { applied: 0, skipped: 0, conflicts: 0 };
@@ -35,6 +38,7 @@ class SnapshotApply {
     const same = prior?.snapshotId === header.snapshotId ? prior : undefined;
     this.completed = [...(same?.completedTables ?? [])];
     this.entriesProcessed = same?.entriesProcessed ?? 0;
+    this.totalEntries = this.entriesProcessed;
     const keep = new Set(this.completed);
     this.commit(() => engine.store.clearForSnapshot((t) => keep.has(qualifiedName(t))));
   }
@@ -84,6 +88,7 @@ class SnapshotApply {
         this.current = this.tables.get(chunk.schema, chunk.table);
         this.tableIndex++;
         this.entryIndex = 0;
+        this.totalEntries += chunk.estimatedEntries;
         break;
       case 'column-versions': {
         const { schema, table } = this.inTable(chunk);
@@ -120,7 +125,6 @@ class SnapshotApply {
           hlc: e.hlc,
           ...(e.priorRow ? { priorRow: e.priorRow } : {}),
         }));
-        this.entriesProcessed += deletes.length;
         this.commit(() => mergeData(engine, deletes, this.counts, false, this.tables));
         break;
       }
@@ -137,7 +141,7 @@ class SnapshotApply {
       tablesProcessed: this.tablesProcessed,
       totalTables: this.header.tableCount,
       entriesProcessed: this.entriesProcessed,
-      totalEntries: chunk.type === 'footer' ? chunk.totalEntries : 0,
+      totalEntries: chunk.type === 'footer' ? chunk.totalEntries : this.totalEntries,
       ...(this.current ? { currentTable: qualifiedName(this.current) } : {}),
     });
   }

@@ -73,6 +73,7 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
     };
     for (const m of migrations) yield { type: 'schema-migration', migration: toSchemaMigration(m) };
 
+    // Column-version entries only, as the reference counts them: tombstones are not entries.
     let entries = resume?.entriesProcessed ?? 0;
     const skip = new Set(resume?.completedTables ?? []);
     for (const table of tables) {
@@ -80,7 +81,7 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
       const written = yield* tableChunks(reader, table, chunkSize);
       entries += written;
     }
-    entries += yield* tombstoneChunks(reader, chunkSize);
+    yield* tombstoneChunks(reader, chunkSize);
     yield {
       type: 'footer',
       snapshotId,
@@ -99,7 +100,8 @@ async function* tableChunks(
   chunkSize: number,
 ): AsyncGenerator<SnapshotChunk, number> {
   const { schema, table: name } = table;
-  yield { type: 'table-start', schema, table: name, estimatedEntries: 0 };
+  // The real count, from the same read as the rows: a client sums these for its progress total.
+  yield { type: 'table-start', schema, table: name, estimatedEntries: reader.cellCount(table) };
   let written = 0;
   let entries: SnapshotColumnEntry[] = [];
   let after: string | undefined;
@@ -138,8 +140,7 @@ async function* tableChunks(
 }
 
 /** One global pass; a chunk never mixes tables, so each table's chunks stay contiguous. */
-async function* tombstoneChunks(reader: SnapshotReader, chunkSize: number): AsyncGenerator<SnapshotChunk, number> {
-  let count = 0;
+async function* tombstoneChunks(reader: SnapshotReader, chunkSize: number): AsyncGenerator<SnapshotChunk> {
   let after: TombstoneCursor | undefined;
   for (;;) {
     const page = reader.tombstonePage(after, chunkSize);
@@ -157,7 +158,6 @@ async function* tombstoneChunks(reader: SnapshotReader, chunkSize: number): Asyn
           ...(t.priorRow ? { priorRow: t.priorRow } : {}),
         });
       }
-      count += entries.length;
       await yieldToEventLoop();
       yield { type: 'tombstone', schema: table.schema, table: table.table, entries };
     }
@@ -165,5 +165,4 @@ async function* tombstoneChunks(reader: SnapshotReader, chunkSize: number): Asyn
     after = { table: last.table, pkKey: last.pkKey };
     if (page.length < chunkSize) break;
   }
-  return count;
 }

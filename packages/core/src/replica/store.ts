@@ -120,6 +120,8 @@ export interface SnapshotReader {
   readonly lastSeq: number;
   /** Tables with at least one live cell, in store-key order. */
   tablesWithCells(): TableRef[];
+  /** How many live cells `table` holds: what its table section will stream, counted without reading it. */
+  cellCount(table: TableRef): number;
   /** See ReplicaStore.rowPage. */
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][];
   /** Ordered by table then pk, so each table's tombstones are contiguous. */
@@ -160,6 +162,8 @@ export interface ReplicaStore {
   writeRows(table: TableRef, rows: readonly RowWrite[]): void;
 
   getMigrationHlc(schema: string, kind: MigrationKind, name: string, schemaVersion: number): Uint8Array | undefined;
+  /** The whole record at that key (when a caller must compare its content, not only its HLC). */
+  getMigration(schema: string, kind: MigrationKind, name: string, schemaVersion: number): StoredMigration | undefined;
   /** Insert or replace the migration at (schema, kind, table, schemaVersion). */
   putMigration(migration: StoredMigration): void;
   listMigrations(): StoredMigration[];

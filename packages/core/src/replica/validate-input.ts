@@ -2,10 +2,13 @@
 // against callers that build ChangeSets by hand, so bad input is refused before anything is written.
 import { SITE_ID_BYTES } from '../clock/site-id.js';
 import { MIGRATION_TYPES, type Change, type ChangeSet, type SchemaMigration } from '../wire/types.js';
+import { expectWellFormedString, nameProblem } from '../wire/fields.js';
 import { WireError } from '../wire/wire-error.js';
 
 function name(v: unknown, what: string): void {
-  if (typeof v !== 'string' || v.length === 0) throw new WireError(`${what} must be a non-empty string`);
+  if (typeof v !== 'string') throw new WireError(`${what} must be a non-empty string`);
+  const problem = nameProblem(v);
+  if (problem !== undefined) throw new WireError(`${what} ${problem}`);
 }
 
 function hlcShape(h: unknown, what: string): void {
@@ -45,7 +48,8 @@ export function assertMigration(m: SchemaMigration, what: string): void {
     throw new WireError(`${what}.type is not a migration type`);
   name(m.schema, `${what}.schema`);
   name(m.table, `${what}.table`);
-  if (typeof m.ddl !== 'string') throw new WireError(`${what}.ddl must be a string`);
+  expectWellFormedString(m.ddl, `${what}.ddl`);
+  if (m.fromTable !== undefined) name(m.fromTable, `${what}.fromTable`);
   if (!Number.isSafeInteger(m.schemaVersion)) throw new WireError(`${what}.schemaVersion must be an integer`);
   hlcShape(m.hlc, `${what}.hlc`);
 }

@@ -45,6 +45,11 @@ export class SqliteSnapshotReader implements SnapshotReader {
       this.pager = new RowPager(this.db, this.tables);
       this.s = {
         hasCells: this.db.prepare<[number], number>('SELECT EXISTS (SELECT 1 FROM cells WHERE tbl = ?)').pluck(),
+        // `meta` holds [column, opSeq, …] per fragment: two array items per live cell. One pass
+        // in SQLite over the small `meta` of the table's fragments; the values are not decoded.
+        cellCount: this.db
+          .prepare<[number], number>('SELECT coalesce(sum(json_array_length(meta)), 0) / 2 FROM cells WHERE tbl = ?')
+          .pluck(),
         tombstones: this.db
           .prepare<[number, string, number], TombstoneRow>(
             `SELECT ${TOMBSTONE_COLUMNS} FROM tombstones WHERE (tbl, pk) > (?, ?) ORDER BY tbl, pk LIMIT ?`,
@@ -63,6 +68,11 @@ export class SqliteSnapshotReader implements SnapshotReader {
       .refs()
       .filter((t) => this.s.hasCells.get(this.tables.idOf(t)!) === 1)
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  cellCount(table: TableRef): number {
+    const id = this.tables.idOf(table);
+    return id === undefined ? 0 : this.s.cellCount.get(id)!;
   }
 
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {

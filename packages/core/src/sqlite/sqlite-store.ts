@@ -47,6 +47,11 @@ function prepareStatements(db: Database.Database) {
         'SELECT hlc FROM migrations WHERE schema = ? AND kind = ? AND name = ? AND version = ?',
       )
       .pluck(),
+    getMigration: db
+      .prepare<[string, string, string, number], MigrationRow>(
+        `SELECT ${MIGRATION_COLUMNS} FROM migrations WHERE schema = ? AND kind = ? AND name = ? AND version = ?`,
+      )
+      .raw(),
     putMigration: db.prepare(
       'INSERT OR REPLACE INTO migrations (seq, schema, kind, name, version, type, ddl, hlc, from_table) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -176,6 +181,10 @@ export class SqliteReplicaStore implements ReplicaStore {
   getMigrationHlc(schema: string, kind: MigrationKind, name: string, schemaVersion: number): Uint8Array | undefined {
     const hlc = this.s.getMigrationHlc.get(schema, kind, name, schemaVersion);
     return hlc ? asBytes(hlc) : undefined;
+  }
+  getMigration(schema: string, kind: MigrationKind, name: string, schemaVersion: number): StoredMigration | undefined {
+    const row = this.s.getMigration.get(schema, kind, name, schemaVersion);
+    return row ? toMigration(row) : undefined;
   }
   putMigration(m: StoredMigration): void {
     this.s.putMigration.run(

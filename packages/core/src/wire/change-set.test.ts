@@ -155,6 +155,15 @@ describe('ChangeSet decoding rules', () => {
     ['a change without type', drop(0, 'type'), /changes\[0\]\.type must be a string/],
     ['a numeric schema', change(0, 'schema', 5), /changes\[0\]\.schema must be a string, got 5/],
     ['an empty table', change(2, 'table', ''), /changes\[2\]\.table must not be empty/],
+    ['a table with a lone surrogate', change(2, 'table', 'tags\uD800'), /changes\[2\]\.table must be well-formed/],
+    [
+      'a schema with a lone low surrogate',
+      change(0, 'schema', '\uDC00main'),
+      /changes\[0\]\.schema must be well-formed/,
+    ],
+    ['a column with a reversed pair', change(1, 'column', '\uDE00\uD83D'), /changes\[1\]\.column must be well-formed/],
+    ['a column with NUL', change(1, 'column', 'ti\0tle'), /changes\[1\]\.column must not contain NUL/],
+    ['an empty column', change(1, 'column', ''), /changes\[1\]\.column must not be empty/],
     ['pk missing', drop(0, 'pk'), /changes\[0\]\.pk must be an array/],
     ['pk a string', change(0, 'pk', '42'), /changes\[0\]\.pk must be an array/],
     ['pk with bad __bin', change(2, 'pk', [{ __bin: '@@@@' }]), /changes\[2\]\.pk\[0\]\.__bin: invalid base64/],
@@ -200,6 +209,10 @@ describe('ChangeSet decoding rules', () => {
     ['schemaVersion huge', migration({ schemaVersion: 2 ** 60 }), /schemaVersion must be an integer/],
     ['fromTable a number', migration({ fromTable: 5 }), /schemaMigrations\[0\]\.fromTable must be a string/],
     ['ddl missing', migration({ ddl: undefined }), /schemaMigrations\[0\]\.ddl must be a string/],
+    ['ddl with a lone surrogate', migration({ ddl: 'create table \uD800 (x)' }), /\[0\]\.ddl must be well-formed/],
+    ['a migration table with a lone surrogate', migration({ table: 'n\uDBFF' }), /\[0\]\.table must be well-formed/],
+    ['a migration schema with NUL', migration({ schema: '\0' }), /\[0\]\.schema must not contain NUL/],
+    ['a fromTable with a lone surrogate', migration({ fromTable: '\uD800' }), /\[0\]\.fromTable must be well-formed/],
     ['a migration of another transaction', migration({ hlc: otherCounter }), /schemaMigrations\[0\]\.hlc belongs to/],
     ['a migration sharing an opSeq', migration({ hlc: 'AAABkADHoNIAAMPS4fChskw9no96a1xNPi8AAAAB' }), /repeats opSeq 1/],
   ])('rejects %s', (_name, mutate, message) => {
@@ -207,6 +220,15 @@ describe('ChangeSet decoding rules', () => {
     mutate(json);
     expect(() => decodeChangeSet(json)).toThrow(WireError);
     expect(() => decodeChangeSet(json)).toThrow(message);
+  });
+
+  it('accepts any other name: surrogate pairs, __proto__, spaces and quotes are legal quoted identifiers', () => {
+    const json = example();
+    for (const [i, name] of ['😀 notes', '__proto__', 'a "b" c'].entries()) json.changes[i]!.table = name;
+    json.changes[1]!.column = '__proto__';
+    const cs = decodeChangeSet(JSON.parse(JSON.stringify(json)));
+    expect(cs.changes.map((c) => c.table)).toEqual(['😀 notes', '__proto__', 'a "b" c']);
+    expect(cs.changes[1]).toMatchObject({ column: '__proto__' });
   });
 
   it.each([null, [], 'x', 5, true])('rejects a set that is %j', (json) => {

@@ -5,7 +5,15 @@ import { bytesEqual } from '../clock/bytes.js';
 import { compareHLC, decodeHLC, encodeHLC, type HLC } from '../clock/hlc.js';
 import { decodeSiteId, encodeSiteId } from '../clock/site-id.js';
 import { transactionIdOf } from '../clock/transaction-id.js';
-import { describeValue, expectArray, expectObject, expectString, fieldPath, optionalString } from './fields.js';
+import {
+  describeValue,
+  expectArray,
+  expectName,
+  expectObject,
+  expectString,
+  fieldPath,
+  optionalString,
+} from './fields.js';
 import { decodeSchemaMigration, encodeSchemaMigration, type SerializedSchemaMigration } from './schema-migration.js';
 import { decodeSqlValue, decodeSqlValues, encodeSqlValue, encodeSqlValues } from './sql-value.js';
 import type { Change, ChangeSet, SchemaMigration } from './types.js';
@@ -88,8 +96,8 @@ export function decodeChange(json: unknown, what = 'change'): Change {
   if (type !== 'column' && type !== 'delete') {
     throw new WireError(`${fieldPath(what, 'type')} must be "column" or "delete", got ${describeValue(type)}`);
   }
-  const schema = expectString(o['schema'], fieldPath(what, 'schema'), { nonEmpty: true });
-  const table = expectString(o['table'], fieldPath(what, 'table'), { nonEmpty: true });
+  const schema = expectName(o['schema'], fieldPath(what, 'schema'));
+  const table = expectName(o['table'], fieldPath(what, 'table'));
   const pk = decodeSqlValues(o['pk'], fieldPath(what, 'pk'));
   const hlc = decodeHLC(o['hlc'], fieldPath(what, 'hlc'));
   if (type === 'delete') {
@@ -97,7 +105,7 @@ export function decodeChange(json: unknown, what = 'change'): Change {
       o['priorRow'] === undefined ? undefined : decodeSqlValues(o['priorRow'], fieldPath(what, 'priorRow'));
     return { type, schema, table, pk, hlc, ...(priorRow ? { priorRow } : {}) };
   }
-  const column = expectString(o['column'], fieldPath(what, 'column'), { nonEmpty: true });
+  const column = expectName(o['column'], fieldPath(what, 'column'));
   if (o['value'] === undefined) throw new WireError(`${fieldPath(what, 'value')} is required`);
   const value = decodeSqlValue(o['value'], fieldPath(what, 'value'));
   const hasPriorValue = o['priorValue'] !== undefined;

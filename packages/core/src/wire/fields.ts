@@ -28,6 +28,43 @@ export function expectString(json: unknown, what: string, opts: { nonEmpty?: boo
   return json;
 }
 
+/** In a `u` regex a valid surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * What is wrong with a schema, table, column or index name, if anything. Empty names name
+ * nothing; NUL cannot appear in SQL text, so no client can create such a table; a lone UTF-16
+ * surrogate cannot be written as UTF-8, so a store would give the name back changed after a
+ * restart (and a peer holding it unchanged would disagree). Anything else is a legal quoted SQL
+ * identifier, `__proto__` included.
+ */
+export function nameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'must not be empty';
+  if (name.includes('\0')) return 'must not contain NUL (U+0000)';
+  if (LONE_SURROGATE.test(name)) return 'must be well-formed Unicode (it holds an unpaired surrogate)';
+  return undefined;
+}
+
+/** Text that stores must keep exactly (DDL): well-formed Unicode, empty allowed. */
+export function expectWellFormedString(json: unknown, what: string): string {
+  const s = expectString(json, what);
+  if (LONE_SURROGATE.test(s))
+    throw new WireError(`${what} must be well-formed Unicode (it holds an unpaired surrogate)`);
+  return s;
+}
+
+/** A schema, table, column or index name (see nameProblem). */
+export function expectName(json: unknown, what: string): string {
+  const name = expectString(json, what);
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new WireError(`${what} ${problem}`);
+  return name;
+}
+
+export function optionalName(json: unknown, what: string): string | undefined {
+  return json === undefined ? undefined : expectName(json, what);
+}
+
 export function optionalString(json: unknown, what: string): string | undefined {
   return json === undefined ? undefined : expectString(json, what);
 }

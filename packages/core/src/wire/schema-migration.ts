@@ -1,6 +1,15 @@
 // SchemaMigration <-> JSON (PROTOCOL.md §2): DDL carried alongside data changes.
 import { decodeHLC, encodeHLC } from '../clock/hlc.js';
-import { describeValue, expectInteger, expectObject, expectString, fieldPath, optionalString } from './fields.js';
+import {
+  describeValue,
+  expectInteger,
+  expectName,
+  expectObject,
+  expectString,
+  expectWellFormedString,
+  fieldPath,
+  optionalName,
+} from './fields.js';
 import { MIGRATION_TYPES, type MigrationType, type SchemaMigration } from './types.js';
 import { WireError } from './wire-error.js';
 
@@ -38,12 +47,12 @@ export function decodeSchemaMigration(json: unknown, what = 'migration'): Schema
       `${fieldPath(what, 'type')} must be one of ${MIGRATION_TYPES.join(', ')}, got ${describeValue(type)}`,
     );
   }
-  const fromTable = optionalString(o['fromTable'], fieldPath(what, 'fromTable'));
+  const fromTable = optionalName(o['fromTable'], fieldPath(what, 'fromTable'));
   const m: SchemaMigration = {
     type: type as MigrationType,
-    schema: expectString(o['schema'], fieldPath(what, 'schema'), { nonEmpty: true }),
-    table: expectString(o['table'], fieldPath(what, 'table'), { nonEmpty: true }),
-    ddl: expectString(o['ddl'], fieldPath(what, 'ddl')),
+    schema: expectName(o['schema'], fieldPath(what, 'schema')),
+    table: expectName(o['table'], fieldPath(what, 'table')),
+    ddl: expectWellFormedString(o['ddl'], fieldPath(what, 'ddl')),
     hlc: decodeHLC(o['hlc'], fieldPath(what, 'hlc')),
     schemaVersion: expectInteger(o['schemaVersion'], fieldPath(what, 'schemaVersion'), 1),
     ...(fromTable !== undefined ? { fromTable } : {}),

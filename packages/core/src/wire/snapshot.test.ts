@@ -142,6 +142,14 @@ describe('malformed chunks', () => {
     ['a column entry without value', entry(3, { value: undefined }), /chunk\.entries\[0\]\.value is required/],
     ['a column entry with a bad pk', entry(3, { pk: 42 }), /chunk\.entries\[0\]\.pk must be an array/],
     ['a column entry with a bad hlc', entry(3, { hlc: 42 }), /chunk\.entries\[0\]\.hlc must be a base64 string/],
+    ['a table-start with a lone surrogate', patched(2, { table: 'n\uD800' }), /chunk\.table must be well-formed/],
+    [
+      'a column entry with a lone surrogate',
+      entry(3, { column: '\uDFFF' }),
+      /entries\[0\]\.column must be well-formed/,
+    ],
+    ['a column entry with NUL', entry(3, { column: 'a\0' }), /entries\[0\]\.column must not contain NUL/],
+    ['a tombstone with a lone surrogate schema', patched(5, { schema: '\uD800' }), /chunk\.schema must be well-formed/],
     ['a table-end with a string count', patched(4, { entriesWritten: '3' }), /entriesWritten must be an integer/],
     [
       'a tombstone with a fractional createdAt',
@@ -183,6 +191,11 @@ describe('checkpoint (PROTOCOL.md §5.3)', () => {
       'a numeric completed table',
       patched({ completedTables: [5] }),
       /checkpoint\.completedTables\[0\] must be a string/,
+    ],
+    [
+      'a completed table with a lone surrogate',
+      patched({ completedTables: ['main.\uD800'] }),
+      /checkpoint\.completedTables\[0\] must be well-formed/,
     ],
     ['a negative entriesProcessed', patched({ entriesProcessed: -1 }), /entriesProcessed must be between 0/],
     ['a missing lastTableIndex', patched({ lastTableIndex: undefined }), /lastTableIndex must be an integer/],

@@ -2,7 +2,15 @@
 // the protocol's examples so encoded chunks read like the reference's.
 import { decodeHLC, encodeHLC } from '../clock/hlc.js';
 import { decodeSiteId, encodeSiteId } from '../clock/site-id.js';
-import { describeValue, expectArray, expectInteger, expectObject, expectString, fieldPath } from './fields.js';
+import {
+  describeValue,
+  expectArray,
+  expectInteger,
+  expectName,
+  expectObject,
+  expectString,
+  fieldPath,
+} from './fields.js';
 import { decodeSchemaMigration, encodeSchemaMigration, type SerializedSchemaMigration } from './schema-migration.js';
 import { decodeSqlValue, decodeSqlValues, encodeSqlValue, encodeSqlValues } from './sql-value.js';
 import {
@@ -156,6 +164,7 @@ export function decodeSnapshotChunk(json: unknown, what = 'chunk'): SnapshotChun
   const type = expectString(o['type'], fieldPath(what, 'type'));
   const str = (key: string): string => expectString(o[key], fieldPath(what, key), { nonEmpty: true });
   const count = (key: string): number => expectInteger(o[key], fieldPath(what, key));
+  const name = (key: string): string => expectName(o[key], fieldPath(what, key));
   switch (type) {
     case 'header': {
       const snapshotFormat = o['snapshotFormat'];
@@ -175,18 +184,18 @@ export function decodeSnapshotChunk(json: unknown, what = 'chunk'): SnapshotChun
     case 'schema-migration':
       return { type, migration: decodeSchemaMigration(o['migration'], fieldPath(what, 'migration')) };
     case 'table-start':
-      return { type, schema: str('schema'), table: str('table'), estimatedEntries: count('estimatedEntries') };
+      return { type, schema: name('schema'), table: name('table'), estimatedEntries: count('estimatedEntries') };
     case 'column-versions': {
       const path = fieldPath(what, 'entries');
       const entries = expectArray(o['entries'], path).map((e, i) => decodeColumnEntry(e, `${path}[${i}]`));
-      return { type, schema: str('schema'), table: str('table'), entries };
+      return { type, schema: name('schema'), table: name('table'), entries };
     }
     case 'table-end':
-      return { type, schema: str('schema'), table: str('table'), entriesWritten: count('entriesWritten') };
+      return { type, schema: name('schema'), table: name('table'), entriesWritten: count('entriesWritten') };
     case 'tombstone': {
       const path = fieldPath(what, 'entries');
       const entries = expectArray(o['entries'], path).map((e, i) => decodeTombstoneEntry(e, `${path}[${i}]`));
-      return { type, schema: str('schema'), table: str('table'), entries };
+      return { type, schema: name('schema'), table: name('table'), entries };
     }
     case 'footer':
       return {
@@ -206,7 +215,7 @@ function decodeColumnEntry(json: unknown, what: string): SnapshotColumnEntry {
   if (o['value'] === undefined) throw new WireError(`${fieldPath(what, 'value')} is required`);
   return {
     pk: decodeSqlValues(o['pk'], fieldPath(what, 'pk')),
-    column: expectString(o['column'], fieldPath(what, 'column'), { nonEmpty: true }),
+    column: expectName(o['column'], fieldPath(what, 'column')),
     value: decodeSqlValue(o['value'], fieldPath(what, 'value')),
     hlc: decodeHLC(o['hlc'], fieldPath(what, 'hlc')),
   };
@@ -260,9 +269,7 @@ export function decodeCheckpoint(json: unknown, what = 'checkpoint'): SnapshotCh
     hlc: decodeHLC(o['hlc'], fieldPath(what, 'hlc')),
     lastTableIndex: anyInt('lastTableIndex'),
     lastEntryIndex: anyInt('lastEntryIndex'),
-    completedTables: expectArray(o['completedTables'], tablesPath).map((t, i) =>
-      expectString(t, `${tablesPath}[${i}]`, { nonEmpty: true }),
-    ),
+    completedTables: expectArray(o['completedTables'], tablesPath).map((t, i) => expectName(t, `${tablesPath}[${i}]`)),
     entriesProcessed: expectInteger(o['entriesProcessed'], fieldPath(what, 'entriesProcessed')),
     createdAt: anyInt('createdAt'),
   };

@@ -1,5 +1,6 @@
 // SqlValue <-> JSON (PROTOCOL.md §1.3). Blobs and bigints are tagged objects because JSON has
 // neither; every other value travels as itself.
+import { bytesEqual } from '../clock/bytes.js';
 import { fromBase64, toBase64 } from './base64.js';
 import type { JsonValue, SqlValue } from './types.js';
 import { WireError } from './wire-error.js';
@@ -112,4 +113,24 @@ function checkJson(v: unknown, what: string, depth: number): unknown {
   if (proto !== Object.prototype && proto !== null) throw new WireError(`${what} must be a plain JSON object`);
   for (const [k, x] of Object.entries(v)) checkJson(x, `${what}.${k}`, depth + 1);
   return v;
+}
+
+/**
+ * Value equality as replicas see it: a bigint equals an integral number of the same value (the
+ * wire has two spellings for one integer), blobs compare by bytes, JSON values by their text.
+ */
+export function sqlValuesEqual(a: SqlValue, b: SqlValue): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) {
+    // Compare as exact numbers: a bigint only equals an integral number of the same value.
+    if (typeof a === 'number' && !Number.isInteger(a)) return false;
+    if (typeof b === 'number' && !Number.isInteger(b)) return false;
+    return BigInt(a) === BigInt(b);
+  }
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && bytesEqual(a, b);
+  }
+  if (typeof a === 'object' && typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  return false;
 }
