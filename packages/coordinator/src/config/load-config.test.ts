@@ -48,6 +48,7 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   'sync.maintenanceIntervalMs': ['60000', 60_000],
   'sync.originCheck': ['strict', 'strict'],
   'sync.pingIntervalMs': ['5000', 5000],
+  'sync.backlogRequestMinChanges': ['0', 0],
   'stores.maxOpenStores': ['7', 7],
   'stores.idleCloseMs': ['1000', 1000],
   'stores.cleanupIntervalMs': ['500', 500],

@@ -156,6 +156,15 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     description: 'WebSocket ping interval; a socket that has not answered by the next ping is terminated.',
   },
   {
+    key: 'sync.backlogRequestMinChanges',
+    env: 'SYNC_BACKLOG_REQUEST_MIN_CHANGES',
+    flag: 'backlog-request-min-changes',
+    arg: '<n>',
+    kind: integer(0),
+    description:
+      'After acknowledging a WebSocket apply_changes of at least this many data changes, ask the client for its next page (request_changes), so a client that pushes one page per local write sends its whole backlog; 0 turns it off.',
+  },
+  {
     key: 'stores.maxOpenStores',
     env: 'SYNC_MAX_OPEN_STORES',
     flag: 'max-open-stores',

@@ -41,6 +41,11 @@ export interface CoordinatorConfig {
     originCheck: OriginCheck;
     /** WebSocket ping interval; a socket whose pong has not come back by the next ping is dropped. */
     pingIntervalMs: number;
+    /**
+     * A WebSocket apply of at least this many data changes is followed by a request_changes for the
+     * client's next page (a client that pushes one page per local write); 0 turns it off.
+     */
+    backlogRequestMinChanges: number;
   };
   stores: {
     /** Open databases at most; the least recently used unreferenced one is closed first. */
@@ -125,6 +130,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     maintenanceIntervalMs: 3600 * 1000,
     originCheck: 'auto',
     pingIntervalMs: 30 * 1000,
+    backlogRequestMinChanges: 100,
   },
   stores: { maxOpenStores: 100, idleCloseMs: 5 * 60 * 1000, cleanupIntervalMs: 30 * 1000 },
   limits: {

@@ -5,6 +5,7 @@ export type { ConnectionSink, HandshakeAck } from './connection.js';
 export type { RequestAuth, RequestSession } from './request-session.js';
 export type { Session } from './session.js';
 export type { PendingApply } from './apply-changes.js';
+export { backlogRequest, dataChangeCount } from './backlog-request.js';
 export { GroupCommit } from './group-commit.js';
 export { InProcessFanout } from './fanout.js';
 export type { Fanout, FanoutReport, FanoutSubscriber } from './fanout.js';

@@ -15,11 +15,17 @@ import {
   type ErrorCodeInfo,
   type RequestId,
   type ServerMessage,
+  type ChangeSet,
   type SnapshotCheckpoint,
 } from '@syncord/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import { ConnectionClosedError, type CoordinatorService, type SyncConnection } from '../service/index.js';
+import {
+  backlogRequest,
+  ConnectionClosedError,
+  type CoordinatorService,
+  type SyncConnection,
+} from '../service/index.js';
 import { dropAnswer, RATE_DROP_CLOSE, requestIdOf } from './dropped-message.js';
 import { wsFailure } from './error-mapping.js';
 import type { Heartbeat } from './heartbeat.js';
@@ -175,8 +181,10 @@ class SocketSession {
           this.replies = this.replies
             .then(() => pending.done)
             .then(
-              (outcome) =>
-                this.reply({ type: 'apply_result', ...(requestId !== undefined ? { requestId } : {}), ...outcome }),
+              (outcome) => {
+                this.reply({ type: 'apply_result', ...(requestId !== undefined ? { requestId } : {}), ...outcome });
+                this.askForBacklog(changeSets);
+              },
               (err: unknown) => this.fail(err, 'APPLY_CHANGES_ERROR', requestId),
             )
             .catch((err: unknown) => this.log.error({ err }, 'apply reply failed'))
@@ -197,6 +205,14 @@ class SocketSession {
       await this.replies;
       this.fail(err, code ?? 'MESSAGE_ERROR', requestId);
     }
+  }
+
+  /** A page this large may not be the client's last: ask for the next one (PROTOCOL.md §3.6). */
+  private askForBacklog(changeSets: readonly ChangeSet[]): void {
+    const session = this.connection.session;
+    if (!session) return;
+    const request = backlogRequest(session, changeSets, this.service.config.sync.backlogRequestMinChanges);
+    if (request) this.reply(request);
   }
 
   private async streamSnapshot(resume?: SnapshotCheckpoint): Promise<void> {
