@@ -66,6 +66,8 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   'limits.sendHighWaterBytes': ['65536', 65_536],
   'limits.maxBufferedBytes': ['4194304', 4_194_304],
   'logging.level': ['debug', 'debug'],
+  'metrics.perDatabaseLabels': ['yes', true],
+  'metrics.token': [' scrape-me ', 'scrape-me'],
   's3.bucket': ['archive', 'archive'],
   's3.region': ['eu-west-3', 'eu-west-3'],
   's3.endpoint': ['http://127.0.0.1:9000', 'http://127.0.0.1:9000'],

@@ -311,6 +311,24 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     description: 'Least severe level logged (structured JSON on stdout).',
   },
   {
+    key: 'metrics.perDatabaseLabels',
+    env: 'SYNC_METRICS_PER_DATABASE_LABELS',
+    flag: 'metrics-per-database-labels',
+    arg: '[bool]',
+    kind: boolean,
+    description:
+      'Name databases in metric labels (sync_database_sessions, the 50 busiest); off, every database is counted as database="_other", so a scrape names no tenant.',
+  },
+  {
+    key: 'metrics.token',
+    env: 'SYNC_METRICS_TOKEN',
+    flag: 'metrics-token',
+    arg: '<token>',
+    kind: optionalText('a token'),
+    description:
+      'Bearer token the metrics route (GET /sync/metrics with the default basePath) requires when set (never logged); with auth.mode other than none and no token set, the route answers 403.',
+  },
+  {
     key: 's3.bucket',
     env: 'S3_BUCKET',
     flag: 's3-bucket',

@@ -84,6 +84,19 @@ export interface CoordinatorConfig {
     maxBufferedBytes: number;
   };
   logging: { level: LogLevel };
+  /** The Prometheus route (`<basePath>/metrics`). */
+  metrics: {
+    /**
+     * Label series with database ids (`sync_database_sessions{database}`). Off, they name no
+     * tenant: every database is counted as `database="_other"`.
+     */
+    perDatabaseLabels: boolean;
+    /**
+     * Bearer token the metrics route requires when set; with `auth.mode` other than `none` and no
+     * token, the route answers 403. Empty means "not set".
+     */
+    token: string;
+  };
   /** S3 durability (PROTOCOL.md §10): on when `bucket` is set. Empty strings mean "not set". */
   s3: {
     bucket: string;
@@ -149,6 +162,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     maxBufferedBytes: 16 * 1024 * 1024,
   },
   logging: { level: 'info' },
+  metrics: { perDatabaseLabels: false, token: '' },
   s3: {
     bucket: '',
     region: 'us-east-1',

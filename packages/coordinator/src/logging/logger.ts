@@ -15,6 +15,8 @@ export const REDACTED_PATHS: readonly string[] = [
   'config.auth.tokens',
   's3.secretAccessKey',
   'config.s3.secretAccessKey',
+  'metrics.token',
+  'config.metrics.token',
 ];
 
 /**
