@@ -9,6 +9,7 @@ export {
   SHUTDOWN_CLOSE,
   HANDSHAKE_TIMEOUT_CLOSE,
   RATE_EXCEEDED_CLOSE,
+  RATE_DROP_CLOSE,
   TOO_FAR_BEHIND,
 } from './transport/index.js';
 export type { AppOptions, SocketSenderOptions } from './transport/index.js';

@@ -41,7 +41,10 @@ async function expectAuthFailed(c: TestClient, reply: ServerJson, message: strin
 
 describe('auth modes', () => {
   it('token-whitelist demands a listed token', async () => {
-    const srv = await serve({}, { auth: { mode: 'token-whitelist', tokens: ['secret1', 'secret2'] } });
+    const srv = await serve(
+      {},
+      { auth: { mode: 'token-whitelist', tokens: ['secret1', 'secret2'] }, metrics: { token: 'scrape' } },
+    );
     const none = await connect(srv, { databaseId: 'db', siteId: siteField() });
     await expectAuthFailed(none.c, none.reply, 'Authentication required');
     const wrong = await connect(srv, { databaseId: 'db', siteId: siteField(), token: 'secret3' });
@@ -50,7 +53,7 @@ describe('auth modes', () => {
     await expectAuthFailed(prefix.c, prefix.reply, 'Invalid token');
     const ok = await connect(srv, { databaseId: 'db', siteId: siteField(), token: 'secret2' });
     expect(ok.reply.type).toBe('handshake_ack');
-    const metrics = await (await fetch(`${srv.http}/metrics`)).text();
+    const metrics = await (await fetch(`${srv.http}/metrics`, { headers: { authorization: 'Bearer scrape' } })).text();
     expect(metrics).toMatch(/sync_auth_attempts_total 4/);
     expect(metrics).toMatch(/sync_auth_failures_total 3/);
   });

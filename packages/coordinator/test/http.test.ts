@@ -180,7 +180,7 @@ describe('HTTP auth', () => {
     }
   });
 
-  it('runs onAuthorize on every request; a denial is the operation’s failure', async () => {
+  it('runs onAuthorize on every request; a denial is the operation’s failure with 403', async () => {
     const custom = await startTestServer({
       hooks: {
         onAuthenticate: (ctx) => ({ siteId: ctx.siteId ?? newSiteId(), userId: ctx.token ?? 'anon' }),
@@ -195,7 +195,7 @@ describe('HTTP auth', () => {
         headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({ changes: [wire(writeRow(site, 't', [1], { v: 1 }))] }),
       });
-      expect(denied.status).toBe(500);
+      expect(denied.status).toBe(403);
       expect(await denied.json()).toEqual({
         ok: false,
         error: { code: 'APPLY_CHANGES_FAILED', message: 'Not authorized' },

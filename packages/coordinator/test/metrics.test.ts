@@ -8,7 +8,10 @@ import { TestClient } from './support/ws-client.js';
 let srv: TestServer;
 beforeAll(async () => {
   srv = await startTestServer({
-    config: { auth: { mode: 'token-whitelist', tokens: ['t'] } },
+    config: {
+      auth: { mode: 'token-whitelist', tokens: ['t'] },
+      metrics: { perDatabaseLabels: true, token: 'scrape' },
+    },
     hooks: {
       onBeforeApplyChanges: (_c, changes) => ({
         approved: changes.slice(0, 1),
@@ -46,7 +49,7 @@ it('updates every metric name', async () => {
   b.send({ type: 'nonsense' });
   await b.next('error');
 
-  const text = await (await fetch(`${srv.http}/metrics`)).text();
+  const text = await (await fetch(`${srv.http}/metrics`, { headers: { authorization: 'Bearer scrape' } })).text();
   const expectations: [string, number][] = [
     ['sync_websocket_connections_total', 3],
     ['sync_websocket_connections_active', 2],

@@ -118,7 +118,8 @@ describe('S3 snapshots', () => {
         requestId: `apply-${++requestId}`,
         changes: [wire(writeRows(site, 'items', counter * 1000, count, 'n', counter, { counter, wall: BASE_WALL }))],
       });
-      expect(await socket.next('apply_result')).toMatchObject({ applied: count });
+      // waitFor: a large page is also followed by a request_changes, which this client ignores.
+      expect(await socket.waitFor('apply_result')).toMatchObject({ applied: count });
     };
     await apply(10, 1);
     await server.server.service.durability!.flushAll(5000);

@@ -145,7 +145,7 @@ describe('syncord serving', () => {
     const address = new Promise<{ host: string; port: number }>((resolve) => (listening = resolve));
     const done = runCli(
       ['--host', '127.0.0.1', '-p', '0', '-d', join(root, 'data'), '--base-path', '/api/sync'],
-      { SYNC_AUTH_TOKENS: 'secret-token' },
+      { SYNC_AUTH_TOKENS: 'secret-token', SYNC_METRICS_TOKEN: 'scrape-token' },
       { signals, logDestination: logs.stream, onListening: listening, forceExit: (c) => forced.push(c), cwd: root },
     );
     const { host, port } = await address;
@@ -156,7 +156,9 @@ describe('syncord serving', () => {
     const status = await fetch(`http://127.0.0.1:${port}/api/sync/status`);
     expect(status.status).toBe(200);
     expect(((await status.json()) as { ok: boolean }).ok).toBe(true);
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/api/sync/metrics`)).text();
+    const metricsUrl = `http://127.0.0.1:${port}/api/sync/metrics`;
+    expect((await fetch(metricsUrl)).status).toBe(401);
+    const metrics = await (await fetch(metricsUrl, { headers: { authorization: 'Bearer scrape-token' } })).text();
     expect(metrics).toContain('sync_websocket_connections_total');
 
     signals.emit('SIGTERM', 'SIGTERM');
@@ -178,6 +180,7 @@ describe('syncord serving', () => {
     expect(messages).not.toContain('configuration'); // the config dump is a debug line
     expect(messages).toContain('stopped');
     expect(JSON.stringify(logs.lines())).not.toContain('secret-token');
+    expect(JSON.stringify(logs.lines())).not.toContain('scrape-token');
   });
 
   it('exits 1 with one clear line when the port is taken', async () => {

@@ -16,11 +16,15 @@ const PROTOCOL_ENV: Record<string, string> = {
   'auth.tokens': 'SYNC_AUTH_TOKENS',
   'logging.level': 'SYNC_LOG_LEVEL',
 };
-/** Sections whose variables and flags follow PROTOCOL.md §10 (S3_BUCKET, DISK_EVICTION_IDLE_MS). */
+/**
+ * Sections whose variables and flags carry the section's name: PROTOCOL.md §10's (S3_BUCKET,
+ * DISK_EVICTION_IDLE_MS) and `metrics` (a bare SYNC_TOKEN would read as the auth token).
+ */
 const SECTION_PREFIX: Record<string, { env: string; flag: string }> = {
   s3: { env: 'S3_', flag: 's3-' },
   diskEviction: { env: 'DISK_EVICTION_', flag: 'disk-eviction-' },
   logging: { env: 'SYNC_LOG_', flag: 'log-' },
+  metrics: { env: 'SYNC_METRICS_', flag: 'metrics-' },
 };
 const sectionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('.')));
 const upperSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();

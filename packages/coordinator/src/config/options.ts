@@ -155,6 +155,15 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     description: 'WebSocket ping interval; a socket that has not answered by the next ping is terminated.',
   },
   {
+    key: 'sync.backlogRequestMinChanges',
+    env: 'SYNC_BACKLOG_REQUEST_MIN_CHANGES',
+    flag: 'backlog-request-min-changes',
+    arg: '<n>',
+    kind: integer(0),
+    description:
+      'After acknowledging a WebSocket apply_changes of at least this many data changes, ask the client for its next page (request_changes), so a client that pushes one page per local write sends its whole backlog; 0 turns it off.',
+  },
+  {
     key: 'stores.maxOpenStores',
     env: 'SYNC_MAX_OPEN_STORES',
     flag: 'max-open-stores',
@@ -308,6 +317,24 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     kind: oneOf(LOG_FORMATS),
     description:
       'Log lines as pretty (readable, for a terminal) or json (one object per line, for collectors); auto is pretty on a TTY, json otherwise.',
+  },
+  {
+    key: 'metrics.perDatabaseLabels',
+    env: 'SYNC_METRICS_PER_DATABASE_LABELS',
+    flag: 'metrics-per-database-labels',
+    arg: '[bool]',
+    kind: boolean,
+    description:
+      'Name databases in metric labels (sync_database_sessions, the 50 busiest); off, every database is counted as database="_other", so a scrape names no tenant.',
+  },
+  {
+    key: 'metrics.token',
+    env: 'SYNC_METRICS_TOKEN',
+    flag: 'metrics-token',
+    arg: '<token>',
+    kind: optionalText('a token'),
+    description:
+      'Bearer token the metrics route (GET /sync/metrics with the default basePath) requires when set (never logged); with auth.mode other than none and no token set, the route answers 403.',
   },
   {
     key: 's3.bucket',

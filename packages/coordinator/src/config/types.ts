@@ -43,6 +43,11 @@ export interface CoordinatorConfig {
     originCheck: OriginCheck;
     /** WebSocket ping interval; a socket whose pong has not come back by the next ping is dropped. */
     pingIntervalMs: number;
+    /**
+     * A WebSocket apply of at least this many data changes is followed by a request_changes for the
+     * client's next page (a client that pushes one page per local write); 0 turns it off.
+     */
+    backlogRequestMinChanges: number;
   };
   stores: {
     /** Open databases at most; the least recently used unreferenced one is closed first. */
@@ -81,6 +86,19 @@ export interface CoordinatorConfig {
     maxBufferedBytes: number;
   };
   logging: { level: LogLevel; format: LogFormat };
+  /** The Prometheus route (`<basePath>/metrics`). */
+  metrics: {
+    /**
+     * Label series with database ids (`sync_database_sessions{database}`). Off, they name no
+     * tenant: every database is counted as `database="_other"`.
+     */
+    perDatabaseLabels: boolean;
+    /**
+     * Bearer token the metrics route requires when set; with `auth.mode` other than `none` and no
+     * token, the route answers 403. Empty means "not set".
+     */
+    token: string;
+  };
   /** S3 durability (PROTOCOL.md §10): on when `bucket` is set. Empty strings mean "not set". */
   s3: {
     bucket: string;
@@ -127,6 +145,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     maintenanceIntervalMs: 3600 * 1000,
     originCheck: 'auto',
     pingIntervalMs: 30 * 1000,
+    backlogRequestMinChanges: 100,
   },
   stores: { maxOpenStores: 100, idleCloseMs: 5 * 60 * 1000, cleanupIntervalMs: 30 * 1000 },
   limits: {
@@ -145,6 +164,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     maxBufferedBytes: 16 * 1024 * 1024,
   },
   logging: { level: 'info', format: 'auto' },
+  metrics: { perDatabaseLabels: false, token: '' },
   s3: {
     bucket: '',
     region: 'us-east-1',

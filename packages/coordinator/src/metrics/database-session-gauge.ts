@@ -21,7 +21,10 @@ export class DatabaseSessionGauge {
     const series = (): [string, number][] => this.series();
     new Gauge({
       name: 'sync_database_sessions',
-      help: `Open sessions per database (the ${maxSeries} busiest; the rest as database="${OTHER_DATABASES}")`,
+      help:
+        maxSeries === 0
+          ? `Open sessions, every database counted as database="${OTHER_DATABASES}" (per-database labels are off)`
+          : `Open sessions per database (the ${maxSeries} busiest; the rest as database="${OTHER_DATABASES}")`,
       labelNames: ['database'],
       registers: [registry],
       collect(this: Gauge<'database'>) {

@@ -38,7 +38,12 @@ export interface CoordinatorMetrics {
 }
 
 export interface MetricsOptions {
-  /** Databases with their own `sync_database_sessions` series; default 50. */
+  /**
+   * Name databases in labels (config `metrics.perDatabaseLabels`); default false, which counts
+   * every database as `database="_other"` so a scrape names no tenant.
+   */
+  perDatabaseLabels?: boolean;
+  /** With perDatabaseLabels, databases with their own `sync_database_sessions` series; default 50. */
   maxDatabaseSeries?: number;
 }
 
@@ -92,7 +97,7 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     ),
     changeBatchSize: histogram('sync_change_batch_size', 'ChangeSets per apply', BATCH_SIZE_BUCKETS),
     openStores: gauge('sync_open_stores', 'Databases open now'),
-    databaseSessions: new DatabaseSessionGauge(registry, options.maxDatabaseSeries),
+    databaseSessions: new DatabaseSessionGauge(registry, options.perDatabaseLabels ? options.maxDatabaseSeries : 0),
     errorsTotal: counter('sync_errors_total', 'Protocol errors sent, by code', ['code']),
     limitRejectionsTotal: counter('sync_limit_rejections_total', 'Requests refused by a configured limit', ['limit']),
     pingTimeoutsTotal: counter('sync_websocket_ping_timeouts_total', 'WebSockets terminated for a missed pong'),

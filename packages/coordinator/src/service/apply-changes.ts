@@ -4,6 +4,7 @@
 // database can never interleave their compare and write (DESIGN item 0), and they share one fsync.
 import { ClockDriftError, encodeServerMessage, type ApplyBatch, type ApplyResult, type ChangeSet } from '@syncord/core';
 import { authorize } from './authorize.js';
+import { dataChangeCount } from './backlog-request.js';
 import type { ServiceContext } from './context.js';
 import type { FanoutReport } from './fanout.js';
 import { asProtocolError, describeError, LimitExceededError } from './errors.js';
@@ -24,8 +25,7 @@ function checkLimits(ctx: ServiceContext, changeSets: readonly ChangeSet[]): voi
       `Too many change sets in one apply: ${changeSets.length} > maxChangeSetsPerApply ${maxChangeSetsPerApply}`,
     );
   }
-  let changes = 0;
-  for (const cs of changeSets) changes += cs.changes.length;
+  const changes = dataChangeCount(changeSets);
   if (changes > maxChangesPerApply) {
     ctx.metrics.limitRejectionsTotal.inc({ limit: 'maxChangesPerApply' });
     throw new LimitExceededError(

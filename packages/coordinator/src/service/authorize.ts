@@ -1,11 +1,12 @@
-// onAuthorize runs before every operation (PROTOCOL.md §6.7); a denial, a throw or a timeout all
-// fail the operation with its own code.
+// onAuthorize runs before every operation (PROTOCOL.md §6.7), told which database and transport,
+// so one per-database rule holds on WebSocket and HTTP alike; a denial, a throw or a timeout all
+// fail the operation with its own code (a denial is HTTP 403, a failing hook 500).
 import { ProtocolError, type ErrorCode } from '@syncord/core';
 import type { ServiceContext } from './context.js';
-import { describeError } from './errors.js';
+import { AccessDeniedError, describeError } from './errors.js';
 import { callHook } from './hook-call.js';
 import type { Session } from './session.js';
-import type { SyncOperation } from './types.js';
+import type { AuthorizeContext, SyncOperation } from './types.js';
 
 export async function authorize(
   ctx: ServiceContext,
@@ -17,10 +18,11 @@ export async function authorize(
   if (!hook) return;
   let allowed: unknown;
   try {
-    allowed = await callHook('onAuthorize', ctx.hookTimeoutMs, () => hook(session.identity, op));
+    const where: AuthorizeContext = { databaseId: session.databaseId, transport: session.transport };
+    allowed = await callHook('onAuthorize', ctx.hookTimeoutMs, () => hook(session.identity, op, where));
   } catch (err) {
     ctx.log.warn({ err, connectionId: session.connectionId, op: op.type }, 'onAuthorize failed');
     throw new ProtocolError(code, `Authorization failed: ${describeError(err)}`, { cause: err });
   }
-  if (allowed !== true) throw new ProtocolError(code, 'Not authorized');
+  if (allowed !== true) throw new AccessDeniedError(code, 'Not authorized');
 }

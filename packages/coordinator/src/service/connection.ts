@@ -16,6 +16,7 @@ import {
 } from '@syncord/core';
 import { InvalidDatabaseIdError, type StoreContext, type StoreHandle } from '../stores/index.js';
 import type { PendingApply } from './apply-changes.js';
+import { approveConnect } from './approve-connect.js';
 import { authenticate } from './authenticate.js';
 import type { ServiceContext } from './context.js';
 import { ConnectionClosedError, describeError, LimitExceededError } from './errors.js';
@@ -115,7 +116,7 @@ export class SyncConnection {
       throw authFailed(describeError(err), err);
     }
     this.takeSlot(databaseId);
-    await this.approveConnect(identity, databaseId);
+    await approveConnect(ctx, identity, this.transport.socket, databaseId);
     this.throwIfClosed();
     let store: StoreHandle;
     try {
@@ -202,20 +203,6 @@ export class SyncConnection {
       ctx.metrics.authFailuresTotal.inc();
       throw authFailed(describeError(err), err);
     }
-  }
-
-  private async approveConnect(identity: ClientIdentity, databaseId: string): Promise<void> {
-    const hook = this.host.ctx.hooks.onClientConnect;
-    if (!hook) return;
-    let accepted: unknown;
-    try {
-      accepted = await callHook('onClientConnect', this.host.ctx.hookTimeoutMs, () =>
-        hook(identity, this.transport.socket, databaseId),
-      );
-    } catch (err) {
-      throw authFailed(`Connection rejected: ${describeError(err)}`, err);
-    }
-    if (accepted === false) throw authFailed('Connection rejected');
   }
 
   private throwIfClosed(): void {

@@ -75,7 +75,7 @@ export class CoordinatorService implements ConnectionHost {
     const { config } = options;
     this.config = config;
     this.log = options.logger ?? pino({ level: 'silent' });
-    this.metrics = options.metrics ?? createMetrics();
+    this.metrics = options.metrics ?? createMetrics({ perDatabaseLabels: config.metrics.perDatabaseLabels });
     const open =
       options.openReplica ??
       ((file: string) => openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection }));

@@ -17,6 +17,14 @@ export class LimitExceededError extends ProtocolError {
   }
 }
 
+/**
+ * A hook refused the client (onClientConnect false, onAuthorize false): WebSocket answers the
+ * operation's code as any failure, HTTP answers 403 instead of the operation's 500.
+ */
+export class AccessDeniedError extends ProtocolError {
+  readonly httpStatus = 403;
+}
+
 /** The socket closed while its handshake was processed: nothing is registered and no ack is sent. */
 export class ConnectionClosedError extends Error {
   override readonly name = 'ConnectionClosedError';

@@ -1,8 +1,10 @@
 // An HTTP request's session (PROTOCOL.md §4): databaseId check (400), then authentication (401),
-// then a store reference held until the response is finished, streams included.
+// then onClientConnect as on a WebSocket handshake (403), then a store reference held until the
+// response is finished, streams included.
 import { randomUUID } from 'node:crypto';
 import { decodeSiteId, ProtocolError, type SiteId } from '@syncord/core';
 import { InvalidDatabaseIdError } from '../stores/index.js';
+import { approveConnect } from './approve-connect.js';
 import { authenticate } from './authenticate.js';
 import type { ServiceContext } from './context.js';
 import { describeError } from './errors.js';
@@ -58,6 +60,7 @@ export async function openRequestSession(ctx: ServiceContext, input: RequestAuth
     throw err;
   }
   const identity = await identify(ctx, input);
+  await approveConnect(ctx, identity, undefined, input.databaseId);
   const store = await ctx.stores.acquire(input.databaseId, {
     ...token,
     userId: identity.userId,

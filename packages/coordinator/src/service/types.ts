@@ -26,6 +26,12 @@ export type SyncOperation =
   | { readonly type: 'get_snapshot' }
   | { readonly type: 'resume_snapshot' };
 
+/** Where an operation runs: onAuthorize's third argument. */
+export interface AuthorizeContext {
+  readonly databaseId: string;
+  readonly transport: 'websocket' | 'http';
+}
+
 export interface RejectedChangeSet {
   readonly change: ChangeSet;
   readonly reason: string;
@@ -43,8 +49,8 @@ export interface ApprovalDecision {
 export interface CoordinatorHooks {
   /** Its identity is final; throw to reject the client. */
   onAuthenticate?(ctx: AuthContext): Promise<ClientIdentity> | ClientIdentity;
-  /** Runs on every operation; false answers "Not authorized". */
-  onAuthorize?(client: ClientIdentity, op: SyncOperation): Promise<boolean> | boolean;
+  /** Runs on every operation of either transport; anything but true answers "Not authorized" (HTTP 403). */
+  onAuthorize?(client: ClientIdentity, op: SyncOperation, ctx: AuthorizeContext): Promise<boolean> | boolean;
   /** Rejected sets are not applied and are reported in `apply_result.rejected`. */
   onBeforeApplyChanges?(
     client: ClientIdentity,
@@ -52,9 +58,12 @@ export interface CoordinatorHooks {
   ): Promise<ApprovalDecision> | ApprovalDecision;
   /** Not awaited; errors are logged. */
   onAfterApplyChanges?(client: ClientIdentity, changes: readonly ChangeSet[], result: ApplyResult): unknown;
-  /** WebSocket only; false rejects the handshake with AUTH_FAILED "Connection rejected". */
+  /**
+   * Each WebSocket handshake and each HTTP request (`socket` undefined), before the database is
+   * opened; false rejects with AUTH_FAILED "Connection rejected" (HTTP 403).
+   */
   onClientConnect?(client: ClientIdentity, socket: unknown, databaseId: string): Promise<boolean> | boolean;
-  /** WebSocket only; runs once per registered session when it ends. */
+  /** WebSocket only (an HTTP request has no lasting session); runs once per registered session when it ends. */
   onClientDisconnect?(client: ClientIdentity): unknown;
 }
 

@@ -1,7 +1,7 @@
 // Turning a failure into what each transport sends. Codes come from the one catalog
 // (ERROR_CODES); an operation's own code is kept instead of a generic one.
 import { ERROR_CODES, ProtocolError, WireError, type ErrorCode } from '@syncord/core';
-import { LimitExceededError } from '../service/index.js';
+import { AccessDeniedError, LimitExceededError } from '../service/index.js';
 
 export interface WireFailure {
   readonly code: ErrorCode;
@@ -32,13 +32,15 @@ const HTTP_CODE_OF: Partial<Record<ErrorCode, HttpOperationCode>> = {
 };
 
 /**
- * HTTP: 400 for a bad database id or malformed input, 401 for authentication, 410 for a
+ * HTTP: 400 for a bad database id or malformed input, 401 for authentication, 403 for a client a
+ * hook refused (onClientConnect, onAuthorize), 410 for a
  * watermark that needs a resync, 413 for a request over a limit, 503 for a server at a limit
  * right now (e.g. concurrent snapshots), 500 (the catalog's status) for the rest.
  */
 export function httpFailure(err: unknown, operation: HttpOperationCode): HttpFailure {
   const message = messageOf(err);
-  if (err instanceof LimitExceededError) return { status: err.httpStatus, code: operation, message };
+  if (err instanceof LimitExceededError || err instanceof AccessDeniedError)
+    return { status: err.httpStatus, code: operation, message };
   if (err instanceof WireError) return { status: 400, code: operation, message };
   if (err instanceof ProtocolError) {
     const code = HTTP_CODE_OF[err.code] ?? err.code;

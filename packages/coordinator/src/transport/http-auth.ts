@@ -8,9 +8,14 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function requestAuth(request: FastifyRequest, databaseId: string): RequestAuth {
+/** The `Authorization` header with a leading "Bearer " stripped; undefined when absent. */
+export function bearerToken(request: FastifyRequest): string | undefined {
   const authorization = header(request, 'authorization');
-  const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : authorization;
+  return authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : authorization;
+}
+
+export function requestAuth(request: FastifyRequest, databaseId: string): RequestAuth {
+  const token = bearerToken(request);
   const siteIdRaw = header(request, 'x-site-id');
   return {
     databaseId,

@@ -1,11 +1,20 @@
-// Operational routes: status and metrics under basePath (PROTOCOL.md §4), liveness and readiness
-// at the root where orchestrators look for them.
+// Operational routes: status and metrics under basePath (PROTOCOL.md §4; metrics behind a token
+// once auth is on), liveness and readiness at the root where orchestrators look for them.
 import type { FastifyInstance } from 'fastify';
 import type { CoordinatorService } from '../service/index.js';
+import { envelopeError } from './error-mapping.js';
+import { bearerToken } from './http-auth.js';
+import { metricsGate } from './metrics-access.js';
 
 export function registerStatusRoutes(app: FastifyInstance, service: CoordinatorService): void {
   app.get('/status', async () => ({ ok: true, data: service.status() }));
-  app.get('/metrics', async (_request, reply) => {
+  const gate = metricsGate(service.config);
+  app.get('/metrics', async (request, reply) => {
+    const refusal = gate(bearerToken(request));
+    if (refusal) {
+      if (refusal.status === 401) reply.header('www-authenticate', 'Bearer');
+      return reply.code(refusal.status).send(envelopeError(refusal));
+    }
     const { registry } = service.metrics;
     return reply.type(registry.contentType).send(await registry.metrics());
   });

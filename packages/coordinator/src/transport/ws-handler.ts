@@ -13,12 +13,20 @@ import {
   WireError,
   type ErrorCode,
   type ErrorCodeInfo,
+  type RequestId,
   type ServerMessage,
+  type ChangeSet,
   type SnapshotCheckpoint,
 } from '@syncord/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import { ConnectionClosedError, type CoordinatorService, type SyncConnection } from '../service/index.js';
+import {
+  backlogRequest,
+  ConnectionClosedError,
+  type CoordinatorService,
+  type SyncConnection,
+} from '../service/index.js';
+import { dropAnswer, RATE_DROP_CLOSE, requestIdOf } from './dropped-message.js';
 import { wsFailure } from './error-mapping.js';
 import type { Heartbeat } from './heartbeat.js';
 import { MessageRateLimiter } from './rate-limiter.js';
@@ -107,7 +115,11 @@ class SocketSession {
       // Queued, so the error keeps its place among the replies to earlier messages.
       this.queue.push(async () => {
         await this.replies;
-        this.sendError('RATE_LIMITED', `Message rate exceeded (${limit}); message dropped`);
+        const answer = dropAnswer(isBinary ? undefined : frameText(data));
+        this.sendError('RATE_LIMITED', `Message rate exceeded (${limit}); message dropped`, answer.requestId);
+        if (!answer.close) return;
+        this.queue.stop();
+        if (this.sender.isOpen) this.socket.close(RATE_DROP_CLOSE.code, RATE_DROP_CLOSE.reason);
       });
       return;
     }
@@ -140,6 +152,8 @@ class SocketSession {
     }
     const { type, raw } = parsed;
     const code = OPERATION_CODE[type];
+    // Every failure of an apply echoes its requestId, so the client can match it to the request.
+    const requestId = type === 'apply_changes' ? requestIdOf(raw) : undefined;
     if (type !== 'apply_changes') await this.replies;
     try {
       switch (type) {
@@ -160,16 +174,18 @@ class SocketSession {
         }
         case 'apply_changes': {
           this.connection.assertAuthenticated();
-          const { requestId, changeSets } = decodeApplyChanges(raw);
+          const { changeSets } = decodeApplyChanges(raw);
           if (this.pendingApplies >= QUEUE_HIGH_WATER) await this.replies;
           const pending = await this.connection.startApply(changeSets);
           this.pendingApplies++;
           this.replies = this.replies
             .then(() => pending.done)
             .then(
-              (outcome) =>
-                this.reply({ type: 'apply_result', ...(requestId !== undefined ? { requestId } : {}), ...outcome }),
-              (err: unknown) => this.fail(err, 'APPLY_CHANGES_ERROR'),
+              (outcome) => {
+                this.reply({ type: 'apply_result', ...(requestId !== undefined ? { requestId } : {}), ...outcome });
+                this.askForBacklog(changeSets);
+              },
+              (err: unknown) => this.fail(err, 'APPLY_CHANGES_ERROR', requestId),
             )
             .catch((err: unknown) => this.log.error({ err }, 'apply reply failed'))
             .finally(() => this.pendingApplies--);
@@ -187,8 +203,16 @@ class SocketSession {
       }
     } catch (err) {
       await this.replies;
-      this.fail(err, code ?? 'MESSAGE_ERROR');
+      this.fail(err, code ?? 'MESSAGE_ERROR', requestId);
     }
+  }
+
+  /** A page this large may not be the client's last: ask for the next one (PROTOCOL.md §3.6). */
+  private askForBacklog(changeSets: readonly ChangeSet[]): void {
+    const session = this.connection.session;
+    if (!session) return;
+    const request = backlogRequest(session, changeSets, this.service.config.sync.backlogRequestMinChanges);
+    if (request) this.reply(request);
   }
 
   private async streamSnapshot(resume?: SnapshotCheckpoint): Promise<void> {
@@ -211,20 +235,20 @@ class SocketSession {
     }
   }
 
-  private fail(err: unknown, fallback: ErrorCode): void {
+  private fail(err: unknown, fallback: ErrorCode, requestId?: RequestId): void {
     if (err instanceof ConnectionClosedError || err instanceof SocketNotOpenError || err instanceof TooFarBehindError)
       return;
     const failure = wsFailure(err, fallback);
     if (err instanceof ProtocolError || err instanceof WireError)
       this.log.debug({ code: failure.code, message: failure.message }, 'request refused');
     else this.log.warn({ err, code: failure.code }, 'message failed');
-    this.sendError(failure.code, failure.message);
+    this.sendError(failure.code, failure.message, requestId);
   }
 
   /** Sends the error (fatal flag from the catalog) and closes the socket when the catalog says so. */
-  private sendError(code: ErrorCode, message: string): void {
+  private sendError(code: ErrorCode, message: string, requestId?: RequestId): void {
     this.service.metrics.errorsTotal.inc({ code });
-    this.reply(errorMessage(code, message));
+    this.reply({ ...errorMessage(code, message), ...(requestId !== undefined ? { requestId } : {}) });
     const { close }: ErrorCodeInfo = ERROR_CODES[code];
     if (close && this.sender.isOpen) this.socket.close(close.code, close.reason);
   }
