@@ -6,7 +6,7 @@ import { ClockDriftError, encodeServerMessage, type ApplyBatch, type ApplyResult
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
 import type { FanoutReport } from './fanout.js';
-import { asProtocolError, describeError, LimitExceededError } from './errors.js';
+import { asProtocolError, describeError, LimitExceededError, operationError } from './errors.js';
 import { callHook } from './hook-call.js';
 import { checkOrigins } from './origin-check.js';
 import { replicaOf, type Session } from './session.js';
@@ -141,7 +141,7 @@ export async function startApply(
     },
     (err: unknown) => {
       const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
-      throw asProtocolError(err, CODE, prefix);
+      throw operationError(ctx.log, session, err, CODE, prefix);
     },
   );
   return { done };

@@ -29,6 +29,8 @@ import { openRequestSession, type RequestAuth, type RequestSession } from './req
 import type { Session } from './session.js';
 import { Slots } from './slots.js';
 import { snapshotStream } from './snapshot-stream.js';
+import { SHUTTING_DOWN_MESSAGE } from './store-open.js';
+import { DataDirHealth } from './data-dir-health.js';
 import type { ApplyOutcome, CoordinatorHooks } from './types.js';
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
@@ -66,6 +68,7 @@ export class CoordinatorService implements ConnectionHost {
   private readonly connections = new Set<SyncConnection>();
   private readonly sessions = new Set<Session>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly dataDirHealth: DataDirHealth;
   private readonly maintenance: Maintenance;
   private readonly startedAt = performance.now();
   private shuttingDown = false;
@@ -115,6 +118,7 @@ export class CoordinatorService implements ConnectionHost {
         return replica;
       },
     });
+    this.dataDirHealth = new DataDirHealth(config.dataDir, this.log);
     const hookTimeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
     const hooks = options.hooks ?? {};
     this.ctx = {
@@ -168,7 +172,7 @@ export class CoordinatorService implements ConnectionHost {
 
   /** A session for one HTTP request; call `end()` when the response is finished. */
   openRequest(input: RequestAuth): Promise<RequestSession> {
-    if (this.shuttingDown) return Promise.reject(new ProtocolError('AUTH_FAILED', 'Server shutting down'));
+    if (this.shuttingDown) return Promise.reject(new ProtocolError('STORAGE_UNAVAILABLE', SHUTTING_DOWN_MESSAGE));
     return openRequestSession(this.ctx, input);
   }
 
@@ -207,6 +211,24 @@ export class CoordinatorService implements ConnectionHost {
       connectedClients: this.sessions.size,
       uptime: (performance.now() - this.startedAt) / 1000,
     };
+  }
+
+  /**
+   * Why the service should not get traffic now ([] when it should): shutting down, or a data
+   * directory that does not take a write (checked on every call). Safe to show to anyone: no paths.
+   */
+  readinessProblems(): string[] {
+    const problems: string[] = [];
+    if (this.shuttingDown) problems.push('shutting down');
+    const dataDir = this.dataDirHealth.check();
+    if (dataDir) problems.push(dataDir);
+    return problems;
+  }
+
+  /** S3 durability: off, or whether batch uploads currently keep failing (they wait in the outbox). */
+  s3State(): 'off' | 'ok' | 'failing' {
+    if (!this.durability) return 'off';
+    return this.durability.writesFailing ? 'failing' : 'ok';
   }
 
   /** Stops accepting: later handshakes, requests and operations are refused. */

@@ -10,7 +10,7 @@ export { InProcessFanout } from './fanout.js';
 export type { Fanout, FanoutReport, FanoutSubscriber } from './fanout.js';
 export { TokenWhitelist, AuthenticationError } from './authenticate.js';
 export { HookTimeoutError } from './hook-call.js';
-export { LimitExceededError, ConnectionClosedError } from './errors.js';
+export { LimitExceededError, ConnectionClosedError, clientMessage } from './errors.js';
 export { resumeProblem } from './snapshot-stream.js';
 export type { ResumeProblem, ResumeRefusal } from './snapshot-stream.js';
 export { ORIGIN_MISMATCH, checkOrigins, originCheckIsStrict } from './origin-check.js';
