@@ -31,6 +31,7 @@ import { Slots } from './slots.js';
 import { snapshotStream } from './snapshot-stream.js';
 import { SHUTTING_DOWN_MESSAGE } from './store-open.js';
 import { DataDirHealth } from './data-dir-health.js';
+import { TrackedStreams } from './tracked-streams.js';
 import type { ApplyOutcome, CoordinatorHooks } from './types.js';
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
@@ -68,6 +69,9 @@ export class CoordinatorService implements ConnectionHost {
   private readonly connections = new Set<SyncConnection>();
   private readonly sessions = new Set<Session>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly streams = new TrackedStreams<SnapshotChunk>(
+    () => new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down'),
+  );
   private readonly dataDirHealth: DataDirHealth;
   private readonly maintenance: Maintenance;
   private readonly startedAt = performance.now();
@@ -194,15 +198,15 @@ export class CoordinatorService implements ConnectionHost {
     });
   }
 
-  /** The snapshot chunks in order (PROTOCOL.md §5); a resume is checked before it is honoured. */
+  /**
+   * The snapshot chunks in order (PROTOCOL.md §5); a resume is checked before it is honoured. A
+   * stream is tracked from its first chunk until it ends, so close() ends it before the stores close.
+   */
   snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {
-    if (this.shuttingDown) {
-      // eslint-disable-next-line require-yield
-      return (async function* () {
-        throw new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down');
-      })();
-    }
-    return snapshotStream(this.ctx, session, resume);
+    return this.streams.track(() => {
+      if (this.shuttingDown) throw new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down');
+      return snapshotStream(this.ctx, session, resume);
+    });
   }
 
   status(): CoordinatorStatus {
@@ -257,6 +261,9 @@ export class CoordinatorService implements ConnectionHost {
       this.closeConnections();
       for (const connection of [...this.connections]) connection.close();
       this.maintenance.stop();
+      // A snapshot stream still reading (an HTTP response, a caller of snapshot()) ends at its next
+      // chunk: its engine read must be over before its database closes.
+      await this.streams.endAll();
       // Each store's close flushes its outbox first (bounded by s3.flushTimeoutMs, all at once).
       await this.stores.closeAll();
       await this.durability?.close();
