@@ -19,6 +19,7 @@ import { applyChanges, startApply, type PendingApply } from './apply-changes.js'
 import { TokenWhitelist } from './authenticate.js';
 import { SyncConnection, type ConnectionHost, type ConnectionSink } from './connection.js';
 import type { ServiceContext } from './context.js';
+import { DataDirHealth } from './data-dir-health.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
 import { getChanges } from './get-changes.js';
 import { GroupCommit } from './group-commit.js';
@@ -30,7 +31,6 @@ import type { Session } from './session.js';
 import { Slots } from './slots.js';
 import { snapshotStream } from './snapshot-stream.js';
 import { SHUTTING_DOWN_MESSAGE } from './store-open.js';
-import { DataDirHealth } from './data-dir-health.js';
 import { TrackedStreams } from './tracked-streams.js';
 import type { ApplyOutcome, CoordinatorHooks } from './types.js';
 
