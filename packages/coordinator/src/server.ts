@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from './logging/index.js';
 import { CoordinatorService, type CoordinatorServiceOptions } from './service/index.js';
+import { checkDataDir } from './stores/index.js';
 import { buildApp, SHUTDOWN_CLOSE } from './transport/index.js';
 
 /** The service's options (the server defaults the logger to config.logging.level) plus the stop grace. */
@@ -18,7 +19,10 @@ export interface ServerAddress {
 }
 
 export interface CoordinatorServer {
-  /** Listens on config.host:config.port (port 0 picks a free one). */
+  /**
+   * Listens on config.host:config.port (port 0 picks a free one). Throws DataDirError, before
+   * listening, when config.dataDir cannot be created or written.
+   */
   start(): Promise<ServerAddress>;
   /**
    * Graceful: readyz turns 503 and new work is refused, in-flight applies finish and are
@@ -70,6 +74,8 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
     async start() {
       if (stopping) throw new Error('Server is stopped');
       if (listening) return listening;
+      // Before listening: a server that cannot write its databases must not take traffic.
+      checkDataDir(options.config.dataDir);
       app ??= await buildApp({ service, logger, isReady: () => ready });
       await app.listen({ host: options.config.host, port: options.config.port });
       const bound = app.server.address() as AddressInfo;

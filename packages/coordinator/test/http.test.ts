@@ -152,7 +152,7 @@ describe('status, metrics, health', () => {
     expect((await fetch(`${srv.origin}/healthz`)).status).toBe(200);
     const ready = await fetch(`${srv.origin}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ok: true });
+    expect(await ready.json()).toEqual({ ok: true, data: { s3: 'off' } });
   });
 });
 

@@ -1,10 +1,11 @@
 // Limits of issue 4 item 3 that need a live server: connections overall and per database,
-// concurrent snapshot streams, the handshake timeout and the per-connection message rate. Each
-// refusal is clear, non-fatal where the client should retry, and counted.
-import { encodeSiteId, newSiteId, type Replica, type SnapshotOptions } from '@syncord/core';
-import { openSqliteReplica } from '@syncord/core/sqlite';
+// concurrent snapshot streams, the handshake timeout and the per-connection message rate; and the
+// open databases (issue 10 item 9). Each refusal is clear, non-fatal where the client should
+// retry, and counted.
+import { encodeSiteId, newSiteId } from '@syncord/core';
 import { HANDSHAKE_TIMEOUT_CLOSE, RATE_EXCEEDED_CLOSE } from '@syncord/coordinator';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HeldSnapshots } from './support/held-snapshots.js';
 import { metricValue } from './support/metric-value.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { TestClient } from './support/ws-client.js';
@@ -80,28 +81,46 @@ describe('connection limits', () => {
   });
 });
 
+describe('open databases', () => {
+  const read = (databaseId: string) =>
+    fetch(`${srv!.http}/${databaseId}/changes`, { headers: { 'x-site-id': encodeSiteId(newSiteId()) } });
+
+  it('refuses a third database while two are in use under maxOpenStores 2 (non-fatal, 1013, HTTP 503)', async () => {
+    srv = await startTestServer({ config: { stores: { maxOpenStores: 2 } } });
+    const { stores } = srv.server.service;
+    const one = await open();
+    expect((await one.handshake(hello('one'))).type).toBe('handshake_ack');
+    expect((await (await open()).handshake(hello('two'))).type).toBe('handshake_ack');
+
+    const three = await open();
+    expect(await three.handshake(hello('three'))).toMatchObject({
+      type: 'error',
+      code: 'STORAGE_UNAVAILABLE',
+      fatal: false,
+      message: expect.stringMatching(/maxOpenStores 2/),
+    });
+    expect(await three.closed).toEqual({ code: 1013, reason: 'Try again later' });
+    const http = await read('three');
+    expect(http.status).toBe(503);
+    expect(await http.json()).toMatchObject({ ok: false, error: { code: 'STORAGE_UNAVAILABLE' } });
+    expect(await limitCount('maxOpenStores')).toBe(2);
+    expect(stores.openDatabaseIds().sort()).toEqual(['one', 'two']);
+
+    await one.close();
+    await expect.poll(() => stores.refCount('one')).toBe(0);
+    // The unreferenced 'one' is closed to make room (least recently used first).
+    expect((await (await open()).handshake(hello('three'))).type).toBe('handshake_ack');
+    expect(stores.openDatabaseIds().sort()).toEqual(['three', 'two']);
+    expect((await read('three')).status).toBe(200);
+  });
+});
+
 describe('concurrent snapshots', () => {
-  /** Databases named `held…` pause every snapshot after its header until `release()`. */
-  let release: () => void = () => {};
-  function openHeld(file: string, databaseId: string): Replica {
-    const replica = openSqliteReplica(file);
-    if (!databaseId.startsWith('held')) return replica;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const original = replica.snapshot.bind(replica);
-    replica.snapshot = (options?: SnapshotOptions) =>
-      (async function* () {
-        let first = true;
-        for await (const chunk of original(options)) {
-          yield chunk;
-          if (first) await gate;
-          first = false;
-        }
-      })();
-    return replica;
-  }
+  /** Databases named `held…` pause every snapshot after its header until `held.release()`. */
+  const held = new HeldSnapshots((databaseId) => databaseId.startsWith('held'));
 
   it('answers a stream past maxConcurrentSnapshots with SNAPSHOT_ERROR (WS) and 503 (HTTP)', async () => {
-    srv = await startTestServer({ config: { limits: { maxConcurrentSnapshots: 1 } }, openReplica: openHeld });
+    srv = await startTestServer({ config: { limits: { maxConcurrentSnapshots: 1 } }, openReplica: held.open });
     const { metrics } = srv.server.service;
     const holder = await open();
     await holder.handshake(hello('held'));
@@ -123,7 +142,7 @@ describe('concurrent snapshots', () => {
     expect(await http.json()).toMatchObject({ ok: false, error: { code: 'SNAPSHOT_FAILED' } });
     expect(await limitCount('maxConcurrentSnapshots')).toBe(2);
 
-    release();
+    held.release();
     await holder.waitFor('snapshot_complete');
     await expect.poll(() => metricValue(metrics.snapshotStreamsActive)).toBe(0);
     other.send({ type: 'get_snapshot' });

@@ -1,11 +1,13 @@
 // S3 stops in the middle of a stream of applies: every apply is still acknowledged at once, the
 // batches wait in the database's outbox (the depth gauge shows them), and when S3 is back the
-// outbox drains with nothing missing.
+// outbox drains with nothing missing; and the snapshot schedule leaves a closing database closed.
 import { encodeSiteId } from '@syncord/core';
+import { openSqliteReplica } from '@syncord/core/sqlite';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Gauge } from 'prom-client';
 import { expect, it } from 'vitest';
 import { newSiteId, wire, writeRow } from './support/change-sets.js';
+import { metricValue } from './support/metric-value.js';
 import { getObject, listKeys, s3Settings, until, useS3Server } from './support/s3-objects.js';
 import type { S3TestServer } from './support/s3-server.js';
 import { startTestServer } from './support/test-server.js';
@@ -60,6 +62,44 @@ it('acknowledges every apply during an outage and uploads every batch once S3 is
     expect([...rows].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
   } finally {
     await socket.close();
+    await server.stop();
+  }
+});
+
+it('a scheduled snapshot never reopens a database whose store is closing', async () => {
+  const opens: string[] = [];
+  const server = await startTestServer({
+    config: {
+      // Due on every tick (every 50 ms) while S3 is down, and a close that waits 500 ms to flush.
+      s3: { ...s3Settings(s3, 'closing/'), snapshotChanges: 1, snapshotIntervalMs: 100, flushTimeoutMs: 500 },
+      stores: { idleCloseMs: 0, cleanupIntervalMs: 0 },
+    },
+    openReplica: (file, databaseId) => {
+      opens.push(databaseId);
+      return openSqliteReplica(file);
+    },
+  });
+  const { service } = server.server;
+  const socket = await TestClient.open(server.ws);
+  try {
+    const site = newSiteId();
+    expect((await socket.handshake({ databaseId: 'closing', siteId: encodeSiteId(site) })).type).toBe('handshake_ack');
+    await s3.down();
+    socket.send({ type: 'apply_changes', requestId: 'a', changes: [wire(writeRow(site, 't', [1], { v: 1 }))] });
+    expect(await socket.next('apply_result')).toMatchObject({ applied: 1 });
+    const failures = () => metricValue(service.durability!.metrics.snapshotFailuresTotal);
+    await expect.poll(failures).toBeGreaterThan(0); // the schedule is trying
+    await socket.close();
+    await expect.poll(() => service.stores.refCount('closing')).toBe(0);
+
+    await service.stores.sweep(); // closing: the flush waits out its timeout, ticks run meanwhile
+    expect(service.stores.isOpen('closing')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // more ticks
+    expect(service.stores.isOpen('closing')).toBe(false);
+    expect(opens).toEqual(['closing']);
+  } finally {
+    socket.socket.terminate();
+    await s3.up();
     await server.stop();
   }
 });

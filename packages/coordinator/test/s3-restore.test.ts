@@ -180,7 +180,7 @@ describe('restore after the local disk is lost', () => {
     }
   });
 
-  it('fails clearly while S3 is down, leaves no file behind, and succeeds on the next open', async () => {
+  it('is retryable while S3 is down (no bucket URL told), leaves no file behind, and succeeds on the next open', async () => {
     const dataDir = tempDir();
     const settings = { s3: s3Settings(s3, 'fail/') };
     const id = 'fail:db';
@@ -197,9 +197,16 @@ describe('restore after the local disk is lost', () => {
       await s3.down();
       const socket = await TestClient.open(server.ws);
       const refused = await socket.handshake({ databaseId: id, siteId: encodeSiteId(newSiteId()) });
-      expect(refused).toMatchObject({ type: 'error', code: 'AUTH_FAILED', fatal: true });
-      expect(String(refused.message)).toMatch(/Restore of database "fail:db" failed while listing s3:\/\//);
-      expect((await socket.closed).code).toBe(4001);
+      // Not the fatal AUTH_FAILED: a real client retries with backoff instead of stopping for good.
+      expect(refused).toMatchObject({ type: 'error', code: 'STORAGE_UNAVAILABLE', fatal: false });
+      expect(String(refused.message)).toMatch(/^Database fail:db cannot be opened right now/);
+      expect(String(refused.message)).not.toContain('s3://');
+      expect(await socket.closed).toEqual({ code: 1013, reason: 'Try again later' });
+      const http = await fetch(`${server.http}/${id}/changes`, { headers: { 'x-site-id': encodeSiteId(newSiteId()) } });
+      expect(http.status).toBe(503);
+      const body = await http.text();
+      expect(JSON.parse(body)).toMatchObject({ ok: false, error: { code: 'STORAGE_UNAVAILABLE' } });
+      expect(body).not.toContain('s3://');
       expect(readdirSync(dataDir)).toEqual([]);
 
       await s3.up();

@@ -1,12 +1,14 @@
 // Graceful shutdown (DESIGN item 9): readyz turns 503, in-flight applies finish and are
-// answered, sockets close with 1001, stores close; acknowledged means stored.
+// answered, sockets close with 1001, snapshot streams end, stores close; acknowledged means stored.
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { encodeSiteId, newSiteId } from '@syncord/core';
+import { encodeSiteId, newSiteId, type Replica } from '@syncord/core';
 import { openSqliteReplica } from '@syncord/core/sqlite';
 import { createCoordinatorServer } from '@syncord/coordinator';
 import { describe, expect, it } from 'vitest';
 import { wire, writeRow } from './support/change-sets.js';
+import { HeldSnapshots } from './support/held-snapshots.js';
+import { metricValue } from './support/metric-value.js';
 import { startTestServer, tempDir, testConfig } from './support/test-server.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -36,7 +38,9 @@ describe('graceful stop', () => {
       await inHook;
 
       const stopping = srv.server.stop();
-      expect((await fetch(`${srv.origin}/readyz`)).status).toBe(503);
+      const notReady = await fetch(`${srv.origin}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toMatchObject({ error: { code: 'NOT_READY', reasons: ['shutting down'] } });
       expect((await fetch(`${srv.origin}/healthz`)).status).toBe(200);
       const late = await TestClient.open(srv.ws);
       expect(await late.closed).toEqual({ code: 1001, reason: 'Server shutting down' });
@@ -63,6 +67,51 @@ describe('graceful stop', () => {
     } finally {
       await srv.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends a snapshot stream still reading at shutdown before its database closes', async () => {
+    // The database's snapshot pauses after its header until released; its close notes whether
+    // the stream was still inside the engine's read.
+    const held = new HeldSnapshots();
+    let closedWhileReading: boolean | undefined;
+    const openHeld = (file: string, databaseId: string): Replica => {
+      const replica = held.open(file, databaseId);
+      const close = replica.close.bind(replica);
+      replica.close = () => {
+        closedWhileReading ??= held.reading;
+        close();
+      };
+      return replica;
+    };
+    const srv = await startTestServer({ openReplica: openHeld, shutdownGraceMs: 100 });
+    try {
+      const site = encodeSiteId(newSiteId());
+      const res = await fetch(`${srv.http}/db/snapshot`, { headers: { 'x-site-id': site } });
+      expect(res.status).toBe(200);
+      const body = res.body!.getReader();
+      await body.read(); // the header line
+      await expect.poll(() => held.reading).toBe(true);
+
+      const stopping = srv.server.stop();
+      // Past the grace the response is cut; then give shutdown every chance to close the store.
+      await expect(
+        (async () => {
+          for (;;) if ((await body.read()).done) return;
+        })(),
+      ).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(closedWhileReading).toBeUndefined();
+      expect(srv.server.service.stores.isOpen('db')).toBe(true);
+
+      held.release();
+      await stopping;
+      expect(closedWhileReading).toBe(false);
+      expect(srv.server.service.stores.openCount).toBe(0);
+      expect(await metricValue(srv.server.service.metrics.snapshotStreamsActive)).toBe(0);
+    } finally {
+      held.release();
+      await srv.stop();
     }
   });
 

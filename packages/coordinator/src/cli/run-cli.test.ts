@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -118,6 +118,33 @@ describe('syncord command line', () => {
     const missing = collect();
     expect(await runCli(['-c', 'nope.json'], {}, { output: missing.output, cwd: root })).toBe(2);
     expect(missing.err()).toBe(`ConfigError: --config: no such file ${join(root, 'nope.json')}\n`);
+  });
+
+  it('exits 2 with one line when the data directory cannot be created or written, before listening', async () => {
+    // Under a regular file no directory can be made, even as root (where chmod stops nothing).
+    const blocker = join(root, 'blocker');
+    writeFileSync(blocker, 'a file');
+    for (const dataDir of [join(blocker, 'data'), blocker]) {
+      const io = collect();
+      const logs = logSink();
+      const listening: unknown[] = [];
+      const code = await runCli(
+        ['-h', '127.0.0.1', '-p', '0', '-d', dataDir],
+        {},
+        {
+          output: io.output,
+          cwd: root,
+          logDestination: logs.stream,
+          signals: new EventEmitter(),
+          onListening: (address) => listening.push(address),
+        },
+      );
+      expect(code).toBe(2);
+      expect(io.err()).toMatch(
+        new RegExp(`^DataDirError: data directory ${dataDir} is not writable: E[A-Z]+[^\n]*\n$`),
+      );
+      expect(listening).toEqual([]);
+    }
   });
 
   it('the bin exits 2 on a config error', async () => {

@@ -40,7 +40,8 @@ const processOutput: CliOutput = {
 /**
  * The `syncord` program: parse the command line, load and validate the config, run the server
  * until SIGINT or SIGTERM, then stop it gracefully. Resolves with the exit status: 0 after a clean
- * stop (or help), 1 when the server fails, 2 for a usage or configuration error. A second signal
+ * stop (or help), 1 when the server fails, 2 for a usage or configuration error (a data directory
+ * that cannot be created or written included). A second signal
  * while stopping exits at once with 1.
  */
 export async function runCli(argv: readonly string[], env: Environment, context: CliContext = {}): Promise<number> {
@@ -81,13 +82,21 @@ export async function runCli(argv: readonly string[], env: Environment, context:
 
   try {
     // Loaded here so --help and config errors do not pay for the server's modules.
-    const { createCoordinatorServer } = await import('../server.js');
+    const [{ createCoordinatorServer }, { DataDirError }] = await Promise.all([
+      import('../server.js'),
+      import('../stores/index.js'),
+    ]);
     const server = createCoordinatorServer({ config, logger });
     let address: { host: string; port: number };
     try {
       address = await server.start();
     } catch (error) {
       await server.stop().catch(() => undefined);
+      // A data directory it cannot write is a configuration error, said in one line like the others.
+      if (error instanceof DataDirError) {
+        output.stderr(`${error.name}: ${error.message}\n`);
+        return USAGE_ERROR;
+      }
       if (isErrno(error, 'EADDRINUSE')) {
         output.stderr(
           `syncord: ${config.host}:${config.port} is already in use; choose another port with --port (or SYNC_PORT)\n`,

@@ -169,7 +169,8 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     flag: 'max-open-stores',
     arg: '<n>',
     kind: positive,
-    description: 'Open databases at most; the least recently used unreferenced one is closed first.',
+    description:
+      'Databases open at once at most, those in use included; past it the least recently used unused one is closed, and when all are in use a new one is refused with STORAGE_UNAVAILABLE (close 1013, HTTP 503).',
   },
   {
     key: 'stores.idleCloseMs',

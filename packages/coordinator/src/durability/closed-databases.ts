@@ -9,12 +9,12 @@ import path from 'node:path';
 import type { Replica, SiteId } from '@syncord/core';
 import type { Logger } from 'pino';
 import type { CoordinatorConfig } from '../config/types.js';
-import { defaultStorageName, STORE_FILE_EXTENSION, unescapeDatabaseId } from '../stores/index.js';
+import { defaultStorageName, removeDatabaseFiles, STORE_FILE_EXTENSION, unescapeDatabaseId } from '../stores/index.js';
 import type { ArchiveLayout } from './archive-keys.js';
 import { totalsOf, type DurabilityMetrics, type OutboxTotals } from './durability-metrics.js';
 import { uploadImage } from './image.js';
 import type { ObjectStore } from './object-store.js';
-import { OutboxDrain } from './outbox-drain.js';
+import type { OutboxDrain } from './outbox-drain.js';
 import type { OpenFile } from './restore.js';
 
 interface Candidate {
@@ -37,16 +37,14 @@ export interface ClosedDatabasesOptions {
   readonly store: ObjectStore;
   readonly layoutFor: (databaseId: string) => ArchiveLayout;
   readonly openFile: OpenFile;
+  /** The outbox drain of a database (the same set-up as for open ones). */
+  readonly newDrain: (databaseId: string, replica: Replica) => OutboxDrain;
   readonly isOpen: (databaseId: string) => boolean;
   readonly metrics: DurabilityMetrics;
   readonly log: Logger;
   readonly now: () => number;
   /** After an image is uploaded (retention). */
   readonly onImage: (databaseId: string) => void;
-}
-
-export function removeDatabaseFiles(file: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
 }
 
 export class ClosedDatabases {
@@ -159,12 +157,7 @@ export class ClosedDatabases {
     const replica: Replica = this.options.openFile(candidate.file);
     try {
       candidate.siteId = replica.siteId;
-      const drain = new OutboxDrain(replica, this.options.layoutFor(databaseId), this.options.store, {
-        retryMaxDelayMs: this.options.config.s3.retryMaxDelayMs,
-        log: this.options.log,
-        onUploaded: (n) => this.options.metrics.batchUploadsTotal.inc(n),
-        onFailed: (n) => this.options.metrics.batchUploadFailuresTotal.inc(n),
-      });
+      const drain = this.options.newDrain(databaseId, replica);
       w.onCancel = () => void drain.stop();
       await drain.flush(this.options.config.s3.flushTimeoutMs);
       await drain.stop();

@@ -78,6 +78,7 @@ export class Durability {
       store: this.store,
       layoutFor: (id) => this.layoutFor(id),
       openFile: options.openFile,
+      newDrain: (id, replica) => this.newDrain(id, replica),
       isOpen: (id) => this.open.has(id) || (this.stores?.isOpen(id) ?? false),
       metrics: this.metrics,
       log: this.log,
@@ -139,12 +140,7 @@ export class Durability {
   }
 
   opened(databaseId: string, replica: Replica): void {
-    const drain = new OutboxDrain(replica, this.layoutFor(databaseId), this.store, {
-      retryMaxDelayMs: this.options.config.s3.retryMaxDelayMs,
-      log: this.log,
-      onUploaded: (n) => this.metrics.batchUploadsTotal.inc(n),
-      onFailed: (n) => this.metrics.batchUploadFailuresTotal.inc(n),
-    });
+    const drain = this.newDrain(databaseId, replica);
     let mark = readMark(replica);
     if (mark.at === 0) {
       // Never snapshotted: the interval runs from now (the first open), not from 1970, so a new
@@ -194,7 +190,7 @@ export class Durability {
     this.considerSnapshot(databaseId, db);
   }
 
-  /** Takes a snapshot of an open database now (unless one is running); resolves when uploaded. */
+  /** Takes a snapshot of an open database now (unless one is running, or its store is closing); resolves when uploaded. */
   async snapshotNow(databaseId: string): Promise<void> {
     const db = this.open.get(databaseId);
     if (!db) throw new Error(`database ${JSON.stringify(databaseId)} is not open`);
@@ -222,6 +218,21 @@ export class Durability {
     this.store.close();
   }
 
+  /** True while uploads of some open database's batches keep failing (S3 unreachable for writes). */
+  get writesFailing(): boolean {
+    for (const db of this.open.values()) if (db.drain.failing > 0) return true;
+    return false;
+  }
+
+  private newDrain(databaseId: string, replica: Replica): OutboxDrain {
+    return new OutboxDrain(replica, this.layoutFor(databaseId), this.store, {
+      retryMaxDelayMs: this.options.config.s3.retryMaxDelayMs,
+      log: this.log,
+      onUploaded: (n) => this.metrics.batchUploadsTotal.inc(n),
+      onFailed: (n) => this.metrics.batchUploadFailuresTotal.inc(n),
+    });
+  }
+
   private tick(): void {
     if (this.stopping) return;
     for (const [databaseId, db] of this.open) this.considerSnapshot(databaseId, db);
@@ -241,8 +252,14 @@ export class Durability {
   }
 
   private startSnapshot(databaseId: string, db: OpenDatabase): Promise<void> {
+    // Only a store open right now: acquire() would wait for one that is closing and open it again.
+    // A closing store is flushed by its close, and its next open snapshots it when due.
+    const handle = this.stores?.acquireIfOpen(databaseId);
+    if (this.stores && handle?.replica !== db.replica) {
+      handle?.release();
+      return Promise.resolve();
+    }
     const run = (async () => {
-      const handle = await this.stores?.acquire(databaseId);
       try {
         const replica = handle?.replica ?? db.replica;
         const { mark, report } = await snapshotTo(this.store, this.layoutFor(databaseId), replica, this.now);

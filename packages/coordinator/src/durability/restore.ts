@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Replica, SiteId, SnapshotChunk } from '@syncord/core';
 import type { Logger } from 'pino';
+import { removeDatabaseFiles } from '../stores/index.js';
 import type { ArchiveLayout, ArchivedObject } from './archive-keys.js';
 import { listArchived, listBases, REPLAY_MARGIN_MS } from './archive-listing.js';
 import { decodeBatch, headerSafe } from './batch-record.js';
@@ -45,10 +46,6 @@ export interface RestoreReport {
 
 export class RestoreError extends Error {
   override readonly name = 'RestoreError';
-}
-
-function removeDatabaseFiles(file: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
 }
 
 async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {

@@ -7,7 +7,7 @@ import { authorize } from './authorize.js';
 import { dataChangeCount } from './backlog-request.js';
 import type { ServiceContext } from './context.js';
 import type { FanoutReport } from './fanout.js';
-import { asProtocolError, describeError, LimitExceededError } from './errors.js';
+import { asProtocolError, describeError, LimitExceededError, operationError } from './errors.js';
 import { callHook } from './hook-call.js';
 import { checkOrigins } from './origin-check.js';
 import { replicaOf, type Session } from './session.js';
@@ -145,7 +145,7 @@ export async function startApply(
     },
     (err: unknown) => {
       const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
-      throw asProtocolError(err, CODE, prefix);
+      throw operationError(ctx.log, session, err, CODE, prefix);
     },
   );
   return { done };

@@ -22,6 +22,7 @@ import type { ServiceContext } from './context.js';
 import { ConnectionClosedError, describeError, LimitExceededError } from './errors.js';
 import { callHook } from './hook-call.js';
 import type { Session } from './session.js';
+import { openSessionStore, SHUTTING_DOWN_MESSAGE } from './store-open.js';
 import type { ApplyOutcome, ClientIdentity } from './types.js';
 
 /** What the service needs from a transport's connection. */
@@ -89,7 +90,7 @@ export class SyncConnection {
     }
     if (this.state !== 'new') throw new ProtocolError('ALREADY_AUTHENTICATED', 'Already authenticated');
     if (!fields.databaseId) throw new ProtocolError('MISSING_DATABASE_ID', 'Missing databaseId');
-    if (!this.host.accepting) throw authFailed('Server shutting down');
+    if (!this.host.accepting) throw new ProtocolError('STORAGE_UNAVAILABLE', SHUTTING_DOWN_MESSAGE);
     this.state = 'handshaking';
     try {
       return await this.establish(fields);
@@ -120,10 +121,10 @@ export class SyncConnection {
     this.throwIfClosed();
     let store: StoreHandle;
     try {
-      store = await ctx.stores.acquire(databaseId, storeCtx);
+      store = await openSessionStore(ctx, databaseId, storeCtx, this.connectionId);
     } catch (err) {
-      ctx.log.error({ err, databaseId, connectionId: this.connectionId }, 'store open failed during handshake');
-      throw authFailed(`Failed to open database: ${describeError(err)}`, err);
+      if (err instanceof InvalidDatabaseIdError) throw authFailed(describeError(err), err);
+      throw err;
     }
     if (this.state === 'closed') {
       store.release();

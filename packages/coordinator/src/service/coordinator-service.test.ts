@@ -219,6 +219,20 @@ describe('CoordinatorService catch-up and shutdown', () => {
     expect(s.stores.openCount).toBe(0);
   });
 
+  it('close() ends a snapshot stream its reader left waiting; its next step fails, not completes', async () => {
+    const s = service();
+    const a = await join(s, 'db');
+    await s.applyChanges(a.connection.session!, [row(a.site, 1, 'x')]);
+    const chunks = a.connection.snapshot();
+    expect((await chunks.next()).value).toMatchObject({ type: 'header' });
+    expect((await s.metrics.snapshotStreamsActive.get()).values[0]?.value).toBe(1);
+    await s.close();
+    // Ended before the stores closed: its slot (and its engine read) were given back.
+    expect((await s.metrics.snapshotStreamsActive.get()).values[0]?.value).toBe(0);
+    await expect(chunks.next()).rejects.toMatchObject({ code: 'SNAPSHOT_ERROR', message: 'Server shutting down' });
+    await expect(chunks.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+
   it('runs an HTTP-style request session and releases its store when it ends', async () => {
     const s = service();
     const site = newSiteId();

@@ -19,6 +19,7 @@ import { applyChanges, startApply, type PendingApply } from './apply-changes.js'
 import { TokenWhitelist } from './authenticate.js';
 import { SyncConnection, type ConnectionHost, type ConnectionSink } from './connection.js';
 import type { ServiceContext } from './context.js';
+import { DataDirHealth } from './data-dir-health.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
 import { getChanges } from './get-changes.js';
 import { GroupCommit } from './group-commit.js';
@@ -29,6 +30,8 @@ import { openRequestSession, type RequestAuth, type RequestSession } from './req
 import type { Session } from './session.js';
 import { Slots } from './slots.js';
 import { snapshotStream } from './snapshot-stream.js';
+import { SHUTTING_DOWN_MESSAGE } from './store-open.js';
+import { TrackedStreams } from './tracked-streams.js';
 import type { ApplyOutcome, CoordinatorHooks } from './types.js';
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
@@ -66,6 +69,10 @@ export class CoordinatorService implements ConnectionHost {
   private readonly connections = new Set<SyncConnection>();
   private readonly sessions = new Set<Session>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly streams = new TrackedStreams<SnapshotChunk>(
+    () => new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down'),
+  );
+  private readonly dataDirHealth: DataDirHealth;
   private readonly maintenance: Maintenance;
   private readonly startedAt = performance.now();
   private shuttingDown = false;
@@ -115,6 +122,7 @@ export class CoordinatorService implements ConnectionHost {
         return replica;
       },
     });
+    this.dataDirHealth = new DataDirHealth(config.dataDir, this.log);
     const hookTimeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
     const hooks = options.hooks ?? {};
     this.ctx = {
@@ -168,7 +176,7 @@ export class CoordinatorService implements ConnectionHost {
 
   /** A session for one HTTP request; call `end()` when the response is finished. */
   openRequest(input: RequestAuth): Promise<RequestSession> {
-    if (this.shuttingDown) return Promise.reject(new ProtocolError('AUTH_FAILED', 'Server shutting down'));
+    if (this.shuttingDown) return Promise.reject(new ProtocolError('STORAGE_UNAVAILABLE', SHUTTING_DOWN_MESSAGE));
     return openRequestSession(this.ctx, input);
   }
 
@@ -190,15 +198,15 @@ export class CoordinatorService implements ConnectionHost {
     });
   }
 
-  /** The snapshot chunks in order (PROTOCOL.md §5); a resume is checked before it is honoured. */
+  /**
+   * The snapshot chunks in order (PROTOCOL.md §5); a resume is checked before it is honoured. A
+   * stream is tracked from its first chunk until it ends, so close() ends it before the stores close.
+   */
   snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {
-    if (this.shuttingDown) {
-      // eslint-disable-next-line require-yield
-      return (async function* () {
-        throw new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down');
-      })();
-    }
-    return snapshotStream(this.ctx, session, resume);
+    return this.streams.track(() => {
+      if (this.shuttingDown) throw new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down');
+      return snapshotStream(this.ctx, session, resume);
+    });
   }
 
   status(): CoordinatorStatus {
@@ -207,6 +215,24 @@ export class CoordinatorService implements ConnectionHost {
       connectedClients: this.sessions.size,
       uptime: (performance.now() - this.startedAt) / 1000,
     };
+  }
+
+  /**
+   * Why the service should not get traffic now ([] when it should): shutting down, or a data
+   * directory that does not take a write (checked on every call). Safe to show to anyone: no paths.
+   */
+  readinessProblems(): string[] {
+    const problems: string[] = [];
+    if (this.shuttingDown) problems.push('shutting down');
+    const dataDir = this.dataDirHealth.check();
+    if (dataDir) problems.push(dataDir);
+    return problems;
+  }
+
+  /** S3 durability: off, or whether batch uploads currently keep failing (they wait in the outbox). */
+  s3State(): 'off' | 'ok' | 'failing' {
+    if (!this.durability) return 'off';
+    return this.durability.writesFailing ? 'failing' : 'ok';
   }
 
   /** Stops accepting: later handshakes, requests and operations are refused. */
@@ -235,6 +261,9 @@ export class CoordinatorService implements ConnectionHost {
       this.closeConnections();
       for (const connection of [...this.connections]) connection.close();
       this.maintenance.stop();
+      // A snapshot stream still reading (an HTTP response, a caller of snapshot()) ends at its next
+      // chunk: its engine read must be over before its database closes.
+      await this.streams.endAll();
       // Each store's close flushes its outbox first (bounded by s3.flushTimeoutMs, all at once).
       await this.stores.closeAll();
       await this.durability?.close();

@@ -4,7 +4,7 @@
 import { ProtocolError, type ChangeSet, type HLC } from '@syncord/core';
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
-import { asProtocolError } from './errors.js';
+import { operationError } from './errors.js';
 import { replicaOf, type Session } from './session.js';
 
 const CODE = 'GET_CHANGES_ERROR';
@@ -27,7 +27,7 @@ export async function getChanges(ctx: ServiceContext, session: Session, sinceHLC
     }
     changeSets = replica.getChangesSince(requester, sinceHLC, { batchSize: ctx.config.sync.batchSize });
   } catch (err) {
-    throw asProtocolError(err, CODE);
+    throw operationError(ctx.log, session, err, CODE);
   }
   stopTimer();
   return changeSets;

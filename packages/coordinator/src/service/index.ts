@@ -11,7 +11,7 @@ export { InProcessFanout } from './fanout.js';
 export type { Fanout, FanoutReport, FanoutSubscriber } from './fanout.js';
 export { TokenWhitelist, AuthenticationError } from './authenticate.js';
 export { HookTimeoutError } from './hook-call.js';
-export { AccessDeniedError, LimitExceededError, ConnectionClosedError } from './errors.js';
+export { AccessDeniedError, LimitExceededError, ConnectionClosedError, clientMessage } from './errors.js';
 export { resumeProblem } from './snapshot-stream.js';
 export type { ResumeProblem, ResumeRefusal } from './snapshot-stream.js';
 export { ORIGIN_MISMATCH, checkOrigins, originCheckIsStrict } from './origin-check.js';

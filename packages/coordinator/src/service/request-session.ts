@@ -1,6 +1,6 @@
 // An HTTP request's session (PROTOCOL.md §4): databaseId check (400), then authentication (401),
 // then onClientConnect as on a WebSocket handshake (403), then a store reference held until the
-// response is finished, streams included.
+// response is finished, streams included (a store that cannot open now is 503 STORAGE_UNAVAILABLE).
 import { randomUUID } from 'node:crypto';
 import { decodeSiteId, ProtocolError, type SiteId } from '@syncord/core';
 import { InvalidDatabaseIdError } from '../stores/index.js';
@@ -9,6 +9,7 @@ import { authenticate } from './authenticate.js';
 import type { ServiceContext } from './context.js';
 import { describeError } from './errors.js';
 import type { Session } from './session.js';
+import { openSessionStore } from './store-open.js';
 import type { ClientIdentity } from './types.js';
 
 export interface RequestAuth {
@@ -61,13 +62,11 @@ export async function openRequestSession(ctx: ServiceContext, input: RequestAuth
   }
   const identity = await identify(ctx, input);
   await approveConnect(ctx, identity, undefined, input.databaseId);
-  const store = await ctx.stores.acquire(input.databaseId, {
-    ...token,
-    userId: identity.userId,
-    metadata: identity.metadata,
-  });
+  const connectionId = randomUUID();
+  const storeCtx = { ...token, userId: identity.userId, metadata: identity.metadata };
+  const store = await openSessionStore(ctx, input.databaseId, storeCtx, connectionId);
   return {
-    connectionId: randomUUID(),
+    connectionId,
     databaseId: input.databaseId,
     identity,
     transport: 'http',

@@ -11,7 +11,7 @@ import {
 } from '@syncord/core';
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
-import { asProtocolError, LimitExceededError } from './errors.js';
+import { LimitExceededError, operationError } from './errors.js';
 import { replicaOf, type Session } from './session.js';
 
 const CODE = 'SNAPSHOT_ERROR';
@@ -104,7 +104,7 @@ export async function* snapshotStream(
         ctx.log.info({ connectionId: session.connectionId, problem: problem.message }, 'resume refused: full snapshot');
       } else checked = resume;
     } catch (err) {
-      throw asProtocolError(err, CODE);
+      throw operationError(ctx.log, session, err, CODE);
     }
     const chunks = replica.snapshot({ requester, ...(checked ? { resume: checked } : {}) });
     try {
@@ -113,7 +113,7 @@ export async function* snapshotStream(
         yield chunk;
       }
     } catch (err) {
-      throw asProtocolError(err, CODE);
+      throw operationError(ctx.log, session, err, CODE);
     }
   } finally {
     release();

@@ -1,6 +1,7 @@
 // Where a database's SQLite file lives. The mapping must be injective (two ids never share a
 // file) and must never leave dataDir, whatever the id or the resolveStoragePath hook says.
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { StoreContext, StoreManagerHooks } from './types.js';
 
@@ -83,4 +84,9 @@ export function storageFilePath(
     );
   }
   return resolved + STORE_FILE_EXTENSION;
+}
+
+/** Deletes a database file and the files SQLite keeps beside it (write-ahead log, shared memory, journal). */
+export function removeDatabaseFiles(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
 }

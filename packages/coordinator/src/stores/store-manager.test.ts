@@ -6,7 +6,7 @@ import { openSqliteReplica } from '@syncord/core/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidDatabaseIdError } from './database-id.js';
 import { StoragePathError } from './storage-path.js';
-import { StoreManager, StoreManagerClosedError, type StoreManagerOptions } from './store-manager.js';
+import { StoreLimitError, StoreManager, StoreManagerClosedError, type StoreManagerOptions } from './store-manager.js';
 
 /** A promise and the function that settles it: lets a test hold an open or a close mid-way. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -121,41 +121,93 @@ describe('StoreManager', () => {
 
   it('LRU eviction racing an acquire of the evicted store: the acquire gets a fresh, open store', async () => {
     const closing = gate();
-    const { manager, closed } = harness({ maxOpenStores: 1, beforeClose: () => closing.promise });
+    const { manager, closed } = harness({ maxOpenStores: 2, beforeClose: () => closing.promise });
     const a = await manager.acquire('a');
     a.release();
-    const b = await manager.acquire('b'); // pushes 'a' out; its close waits in beforeClose
+    const b = await manager.acquire('b');
+    const c = manager.acquire('c'); // pushes 'a' out; its close waits in beforeClose, and so does 'c'
+    await ticks();
     expect(manager.isOpen('a')).toBe(false);
     const again = manager.acquire('a');
+    b.release(); // room for 'a' once 'b' goes too
     closing.open();
-    const a2 = await again;
-    expect(closed).toContain('a');
+    const [a2, c2] = await Promise.all([again, c]);
+    expect(closed).toEqual(['a', 'b']);
     expect(usable(a2.replica)).toBe(true);
+    expect(a2.replica).not.toBe(a.replica);
     a2.release();
-    b.release();
+    c2.release();
   });
 
-  it('closes the least recently used unreferenced store past maxOpenStores', async () => {
+  it('closes the least recently used unreferenced store to stay within maxOpenStores', async () => {
     const { manager, closed } = harness({ maxOpenStores: 2 });
     for (const id of ['a', 'b']) (await manager.acquire(id)).release();
     (await manager.acquire('a')).release(); // 'a' is now more recent than 'b'
     const c = await manager.acquire('c');
-    await ticks();
     expect(closed).toEqual(['b']);
     expect(manager.openDatabaseIds().sort()).toEqual(['a', 'c']);
     c.release();
   });
 
-  it('still opens past the limit when every open store is referenced', async () => {
-    const { manager, closed } = harness({ maxOpenStores: 1 });
+  it('refuses to open one more database when every one within maxOpenStores is in use', async () => {
+    const slow = gate();
+    const { manager, opened } = harness({
+      maxOpenStores: 2,
+      openReplica: async (_f, id) => {
+        opened.push(id);
+        if (id === 'opening') await slow.promise;
+        return openMemoryReplica();
+      },
+    });
     const a = await manager.acquire('a');
-    const b = await manager.acquire('b');
+    const opening = manager.acquire('opening'); // an open in progress counts too
+    await expect(manager.acquire('b')).rejects.toBeInstanceOf(StoreLimitError);
+    await expect(manager.acquire('b')).rejects.toThrow(/maxOpenStores 2/);
+    const a2 = await manager.acquire('a'); // an open database takes more references
+    slow.open();
+    const o = await opening;
     expect(manager.openCount).toBe(2);
-    expect(closed).toEqual([]);
-    a.release(); // now one can go
-    await ticks();
-    expect(closed).toEqual(['a']);
+    expect(opened).toEqual(['a', 'opening']);
+    a.release();
+    a2.release(); // now 'a' can go
+    const b = await manager.acquire('b');
+    expect(manager.openDatabaseIds().sort()).toEqual(['b', 'opening']);
     b.release();
+    o.release();
+  });
+
+  it('counts a closing store until it is closed: an open waits for it', async () => {
+    const closing = gate();
+    const { manager, closed } = harness({ maxOpenStores: 1, idleCloseMs: 0, beforeClose: () => closing.promise });
+    (await manager.acquire('a')).release();
+    const swept = manager.sweep();
+    const b = manager.acquire('b');
+    let got = false;
+    void b.then(() => (got = true));
+    await ticks();
+    expect(got).toBe(false);
+    closing.open();
+    await swept;
+    (await b).release();
+    expect(closed).toEqual(['a']);
+  });
+
+  it('acquireIfOpen hands out an open store only, never opening or reviving a closing one', async () => {
+    const closing = gate();
+    const { manager, opened } = harness({ idleCloseMs: 0, beforeClose: () => closing.promise });
+    expect(manager.acquireIfOpen('db')).toBeUndefined();
+    const first = await manager.acquire('db');
+    const extra = manager.acquireIfOpen('db');
+    expect(extra?.replica).toBe(first.replica);
+    expect(manager.refCount('db')).toBe(2);
+    extra!.release();
+    first.release();
+    const swept = manager.sweep();
+    expect(manager.acquireIfOpen('db')).toBeUndefined();
+    closing.open();
+    await swept;
+    expect(manager.acquireIfOpen('db')).toBeUndefined();
+    expect(opened).toEqual(['db']);
   });
 
   it('closes a store only after idleCloseMs without references', async () => {

@@ -1,7 +1,9 @@
 // One replica per databaseId: opened on first acquire, reference-counted, closed when idle or
 // pushed out by the LRU limit. The reference checked a count, awaited, then closed, so a store
 // could be handed out while it closed; here a closing store is awaited and reopened, and every
-// count change happens synchronously.
+// count change happens synchronously. maxOpenStores bounds every database holding files at once
+// (opening, open, referenced or not, and closing): past it the least recently used unreferenced
+// store is closed to make room, and when every one is in use the acquire is refused.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Replica } from '@syncord/core';
@@ -52,6 +54,16 @@ interface Entry {
   closed?: Promise<void>;
 }
 
+/** Every database counted under maxOpenStores is in use: nothing can be closed to make room. */
+export class StoreLimitError extends Error {
+  override readonly name = 'StoreLimitError';
+  /** The config key, for sync_limit_rejections_total. */
+  readonly limit = 'maxOpenStores';
+  constructor(readonly maxOpenStores: number) {
+    super(`The server has all the databases open it takes (maxOpenStores ${maxOpenStores}); try again later`);
+  }
+}
+
 export class StoreManagerClosedError extends Error {
   override readonly name = 'StoreManagerClosedError';
   constructor() {
@@ -90,7 +102,9 @@ export class StoreManager {
 
   /**
    * A referenced, open store. Concurrent acquires of one id share one open; an acquire that finds
-   * the store closing waits for the close and opens it again.
+   * the store closing waits for the close and opens it again. Opening one more database than
+   * maxOpenStores first closes the least recently used unreferenced one (and waits for it), and
+   * throws StoreLimitError when every one is in use.
    */
   async acquire(databaseId: string, ctx?: StoreContext): Promise<StoreHandle> {
     const id = this.validateDatabaseId(databaseId, ctx);
@@ -99,6 +113,10 @@ export class StoreManager {
       const existing = this.entries.get(id);
       if (existing?.state === 'closing') {
         await existing.closed;
+        continue;
+      }
+      if (!existing && this.entries.size >= this.options.maxOpenStores) {
+        await this.makeRoom();
         continue;
       }
       const entry = existing ?? this.startOpen(id, ctx);
@@ -119,6 +137,17 @@ export class StoreManager {
       }
       return this.handleFor(entry, replica);
     }
+  }
+
+  /**
+   * A reference to the store only if it is open right now; never opens, reopens or waits. For
+   * background work (a scheduled snapshot), which must not bring back a store that is closing.
+   */
+  acquireIfOpen(databaseId: string): StoreHandle | undefined {
+    const entry = this.entries.get(databaseId);
+    if (this.closing || entry?.state !== 'open' || !entry.replica) return undefined;
+    entry.refs++;
+    return this.handleFor(entry, entry.replica);
   }
 
   /** Closes every unreferenced store idle for at least idleCloseMs; resolves when they are closed. */
@@ -196,7 +225,6 @@ export class StoreManager {
         entry.state = 'open';
         this.log.debug({ databaseId, filePath }, 'store opened');
         this.options.onOpenCountChange?.(this.openCount);
-        this.enforceLimit();
       },
       (err: unknown) => {
         this.forget(entry);
@@ -223,26 +251,25 @@ export class StoreManager {
         if (this.entries.get(entry.databaseId) !== entry) return;
         entry.refs--;
         this.touch(entry);
-        if (entry.refs === 0) this.enforceLimit();
       },
     };
   }
 
-  /** Closes least recently used unreferenced stores while more than maxOpenStores are open. */
-  private enforceLimit(): void {
-    const excess = this.openCount - this.options.maxOpenStores;
-    if (excess <= 0) return;
-    const victims = [...this.entries.values()]
-      .filter((e) => e.state === 'open' && e.refs === 0)
-      .sort((a, b) => a.useOrder - b.useOrder)
-      .slice(0, excess);
-    for (const entry of victims) void this.close(entry);
-    if (victims.length < excess) {
-      this.log.warn(
-        { openStores: this.openCount, maxOpenStores: this.options.maxOpenStores },
-        'more stores open than maxOpenStores: every open store is in use',
-      );
+  /**
+   * At maxOpenStores: closes the least recently used unreferenced store (each acquire waiting for
+   * room closes its own, so a burst of new databases closes several at once), else waits for one
+   * already closing; throws StoreLimitError when every one is in use.
+   */
+  private makeRoom(): Promise<void> {
+    let victim: Entry | undefined;
+    let closing: Entry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.state === 'closing') closing ??= e;
+      else if (e.state === 'open' && e.refs === 0 && (!victim || e.useOrder < victim.useOrder)) victim = e;
     }
+    if (victim) return this.close(victim);
+    if (closing?.closed) return closing.closed;
+    throw new StoreLimitError(this.options.maxOpenStores);
   }
 
   private close(entry: Entry): Promise<void> {

@@ -84,7 +84,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     errorHandler: (error, socket, request) => onSocketError(error, socket, request.log),
   });
 
-  registerHealthRoutes(app, options.isReady);
+  registerHealthRoutes(app, service, options.isReady);
   const sender = senderOptions(service, logger);
   const heartbeat = new Heartbeat(config.sync.pingIntervalMs, () => {
     metrics.pingTimeoutsTotal.inc();

@@ -1,15 +1,16 @@
 // Turning a failure into what each transport sends. Codes come from the one catalog
 // (ERROR_CODES); an operation's own code is kept instead of a generic one.
 import { ERROR_CODES, ProtocolError, WireError, type ErrorCode } from '@syncord/core';
-import { AccessDeniedError, LimitExceededError } from '../service/index.js';
+import { AccessDeniedError, clientMessage, LimitExceededError } from '../service/index.js';
 
 export interface WireFailure {
   readonly code: ErrorCode;
   readonly message: string;
 }
 
+/** A ProtocolError's message was written for the client; anything else is scrubbed of storage detail. */
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return err instanceof ProtocolError ? err.message : clientMessage(err);
 }
 
 /** WebSocket: a ProtocolError keeps its code; anything else (a WireError too) takes `fallback`. */

@@ -20,10 +20,20 @@ export function registerStatusRoutes(app: FastifyInstance, service: CoordinatorS
   });
 }
 
-/** `isReady` is true once listening and until shutdown begins. */
-export function registerHealthRoutes(app: FastifyInstance, isReady: () => boolean): void {
+/**
+ * healthz: the process runs (liveness). readyz: 503 while listening has not begun or shutdown has,
+ * or while the data directory takes no write, with every reason in the body; 200 otherwise, with
+ * the S3 state as information (an S3 outage does not take the server out: applies wait in the
+ * outbox). `isReady` is true once listening and until shutdown begins.
+ */
+export function registerHealthRoutes(app: FastifyInstance, service: CoordinatorService, isReady: () => boolean): void {
   app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (_request, reply) =>
-    isReady() ? { ok: true } : reply.code(503).send({ ok: false, error: { code: 'NOT_READY', message: 'Not ready' } }),
-  );
+  app.get('/readyz', async (_request, reply) => {
+    const reasons = service.readinessProblems();
+    if (!isReady() && reasons.length === 0) reasons.push(service.accepting ? 'starting' : 'shutting down');
+    const s3 = service.s3State();
+    if (reasons.length === 0) return { ok: true, data: { s3 } };
+    const message = `Not ready: ${reasons.join('; ')}`;
+    return reply.code(503).send({ ok: false, error: { code: 'NOT_READY', message, reasons }, data: { s3 } });
+  });
 }

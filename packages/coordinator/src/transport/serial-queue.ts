@@ -41,9 +41,4 @@ export class SerialQueue {
   stop(): void {
     this.stopped = true;
   }
-
-  /** Resolves when the task running now (and any queued before stop) has settled. */
-  idle(): Promise<void> {
-    return this.tail;
-  }
 }

@@ -7,10 +7,11 @@ import {
   decodeGetChanges,
   encodeChangeSet,
   encodeSnapshotChunk,
+  ProtocolError,
   type SnapshotChunk,
 } from '@syncord/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CoordinatorService, RequestSession } from '../service/index.js';
+import { clientMessage, type CoordinatorService, type RequestSession } from '../service/index.js';
 import { envelopeError, httpFailure, type HttpFailure, type HttpOperationCode } from './error-mapping.js';
 import { requestAuth } from './http-auth.js';
 
@@ -28,7 +29,7 @@ async function* ndjson(
     yield `${JSON.stringify(encodeSnapshotChunk(first))}\n`;
     for await (const chunk of rest) yield `${JSON.stringify(encodeSnapshotChunk(chunk))}\n`;
   } catch (err) {
-    yield `${JSON.stringify({ error: err instanceof Error ? err.message : String(err) })}\n`;
+    yield `${JSON.stringify({ error: err instanceof ProtocolError ? err.message : clientMessage(err) })}\n`;
   } finally {
     finish();
   }

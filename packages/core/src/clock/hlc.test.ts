@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../wire/wire-error.js';
-import { compareBytes, toHex } from './bytes.js';
+import { compareBytes, fromHex, toHex } from './bytes.js';
 import {
   compareHLC,
   decodeHLC,
@@ -16,7 +16,6 @@ import {
 import { decodeSiteId, encodeSiteId, newSiteId } from './site-id.js';
 import { transactionIdOf } from './transaction-id.js';
 
-const fromHex = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)));
 const SITE_A = fromHex('6f1c2a9e4b7d4c1a8e3f001122334455');
 const SITE_B = fromHex('c3d2e1f0a1b24c3d9e8f7a6b5c4d3e2f');
 

@@ -1,16 +1,10 @@
 // Retention horizon (PROTOCOL.md §6.9, DESIGN.md item 6): tombstones and watermark bookkeeping
 // older than the horizon are pruned, and a watermark that may not have seen a pruned tombstone
 // can no longer delta-sync (the coordinator answers RESYNC_REQUIRED; the client re-bootstraps).
-import { compareBytes, toHex } from '../clock/bytes.js';
+import { compareBytes, fromHex, toHex } from '../clock/bytes.js';
 import type { DeltaSyncCheck } from './replica-api.js';
 import { META, type Engine } from './engine.js';
 import { coveredSeq } from './watermarks.js';
-
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
 
 interface PrunedMark {
   readonly seq: number;

@@ -2,11 +2,10 @@
 // text. Handing a thousand records to JavaScript as one string (one JSON.parse) costs a fraction
 // of materialising them row by row, which is what bounded serving speed.
 import type Database from 'better-sqlite3';
-import { toHex } from '../clock/bytes.js';
+import { fromHex, toHex } from '../clock/bytes.js';
 import { BASE_BYTES, opSeqOf } from '../replica/hlc-parts.js';
 import type { ScannedFact, ScannedTx } from '../replica/store.js';
 import { decodeSqlValue, decodeSqlValues } from '../wire/sql-value.js';
-import { hexToBytes } from './fragments.js';
 import type { TableDirectory } from './rows.js';
 
 /** Most records per page. */
@@ -106,7 +105,7 @@ export class FactScanner {
       if (fragments > 0) this.cellsPerFragment = cells / fragments;
       if (rows.length < limit) return;
       const last = rows[rows.length - 1]!;
-      base = hexToBytes(last[3]);
+      base = fromHex(last[3]);
       seq = last[0];
     }
   }
@@ -117,7 +116,7 @@ export class FactScanner {
       const rows = ordered(JSON.parse(this.s.tombstones.get({ after: cursor, site, limit })!) as TombstoneJson[], true);
       yield* rows;
       if (rows.length < limit) return;
-      cursor = hexToBytes(rows[rows.length - 1]![3]);
+      cursor = fromHex(rows[rows.length - 1]![3]);
     }
   }
 
@@ -163,7 +162,7 @@ export class FactScanner {
       const takeFragment = fHex !== undefined && (tHex === undefined || fHex <= tHex);
       const hex = (takeFragment ? fHex : tHex)!;
       if (group && group.hex !== hex) {
-        if (group.facts.length > 0) yield { base: hexToBytes(group.hex), facts: group.facts };
+        if (group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
         group = undefined;
       }
       group ??= { hex, facts: [] };
@@ -176,7 +175,7 @@ export class FactScanner {
         t = tombstones.next();
       }
     }
-    if (group && group.facts.length > 0) yield { base: hexToBytes(group.hex), facts: group.facts };
+    if (group && group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
   }
 
   /** Facts that arrived after `afterSeq` with an HLC below `below`, per transaction, any order. */
@@ -205,7 +204,7 @@ export class FactScanner {
       seq = Math.max(...rows.map((r) => r[0]));
     }
     const out: ScannedTx[] = [];
-    for (const [hex, facts] of groups) if (facts.length > 0) out.push({ base: hexToBytes(hex), facts });
+    for (const [hex, facts] of groups) if (facts.length > 0) out.push({ base: fromHex(hex), facts });
     return out;
   }
 }

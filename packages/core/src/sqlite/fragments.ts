@@ -34,10 +34,3 @@ export function parseVals(text: string): SqlValue[] {
 export function valsText(values: readonly SqlValue[]): string {
   return JSON.stringify(values.map(encodeSqlValue));
 }
-
-/** Bytes from SQLite's hex() text. */
-export function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
-  return out;
-}

@@ -1,10 +1,10 @@
 // Rows of one table in pk-key order, a page at a time, each row's cells sorted by column: what
 // listRows and the snapshot producer read. Paging by key keeps no statement open between pages.
 import type Database from 'better-sqlite3';
+import { fromHex } from '../clock/bytes.js';
 import type { StoredCell, TableRef } from '../replica/store.js';
 import { hlcOf } from '../replica/hlc-parts.js';
 import { decodeSqlValue, decodeSqlValues } from '../wire/sql-value.js';
-import { hexToBytes } from './fragments.js';
 import type { TableDirectory } from './rows.js';
 
 /** [seq, table id, pk, base hex, [column, opSeq, …], [value, …], pk key] */
@@ -49,7 +49,7 @@ export class RowPager {
       }
       const table = this.tables.refOf(r[1]);
       const pk = decodeSqlValues(r[2], 'stored pk');
-      const base = hexToBytes(r[3]);
+      const base = fromHex(r[3]);
       const meta = r[4];
       for (let i = 0, j = 0; i < meta.length; i += 2, j++) {
         const value = decodeSqlValue(r[5][j], 'stored value');

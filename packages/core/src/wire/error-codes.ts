@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   RESYNC_REQUIRED: { fatal: false, httpStatus: 410 },
   /** Ours: the server or the database has all the connections it takes; retry with backoff. */
   TOO_MANY_CONNECTIONS: { fatal: false, close: { code: 1013, reason: 'Try again later' }, httpStatus: 503 },
+  /**
+   * Ours: the database cannot be opened right now (the server has `stores.maxOpenStores` databases
+   * in use, storage failed, or the server is stopping); retry with backoff.
+   */
+  STORAGE_UNAVAILABLE: { fatal: false, close: { code: 1013, reason: 'Try again later' }, httpStatus: 503 },
   /** Ours: the connection sends faster than its message rate; the message was dropped. */
   RATE_LIMITED: { fatal: false, httpStatus: 429 },
   // HTTP-only codes (PROTOCOL.md §4)
