@@ -129,7 +129,7 @@ describe('syncord command line', () => {
       const logs = logSink();
       const listening: unknown[] = [];
       const code = await runCli(
-        ['-h', '127.0.0.1', '-p', '0', '-d', dataDir],
+        ['--host', '127.0.0.1', '-p', '0', '-d', dataDir],
         {},
         {
           output: io.output,
