@@ -36,8 +36,4 @@ export function valsText(values: readonly SqlValue[]): string {
 }
 
 /** Bytes from SQLite's hex() text. */
-export function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
-  return out;
-}
+export { fromHex as hexToBytes } from '../clock/bytes.js';
