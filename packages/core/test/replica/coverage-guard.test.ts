@@ -1,6 +1,6 @@
 // Item 4: with guardCoverage, nobody claiming another site's id can make the server record a
 // watermark as covering a late fact the real site never received.
-import type { HLC } from '@syncord/core';
+import type { ChangeSet, HLC } from '@syncord/core';
 import { describe, expect, it } from 'vitest';
 import { col, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
 
@@ -9,8 +9,8 @@ const B = siteOf(2);
 const V = siteOf(9); // the victim; the impostor claims this id too
 const T0 = 1_700_000_000_000;
 
-const values = (sets: { changes: { type: string; value?: unknown }[] }[]): unknown[] =>
-  sets.flatMap((cs) => cs.changes.map((c) => c.value));
+const values = (sets: ChangeSet[]): unknown[] =>
+  sets.flatMap((cs) => cs.changes.map((c) => (c.type === 'column' ? c.value : undefined)));
 
 /** An HLC just below `h` (same transaction, opSeq - 1, or the previous wall time). */
 function justBelow(h: HLC): HLC {
