@@ -19,6 +19,7 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { ConnectionClosedError, type CoordinatorService, type SyncConnection } from '../service/index.js';
+import { sendChangesStream } from './changes-sender.js';
 import { wsFailure } from './error-mapping.js';
 import type { Heartbeat } from './heartbeat.js';
 import { MessageRateLimiter } from './rate-limiter.js';
@@ -155,8 +156,7 @@ class SocketSession {
         case 'get_changes': {
           this.connection.assertAuthenticated();
           const { sinceHLC } = decodeGetChanges(raw);
-          const changeSets = await this.connection.getChanges(sinceHLC);
-          return this.reply({ type: 'changes', changeSets });
+          return await sendChangesStream(this.connection.changesStream(sinceHLC), this.sender);
         }
         case 'apply_changes': {
           this.connection.assertAuthenticated();
