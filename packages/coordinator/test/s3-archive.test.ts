@@ -135,7 +135,8 @@ describe('S3 snapshots', () => {
     const object = await getObject(client, s3.bucket, key!);
     expect([object.contentType, object.contentEncoding]).toEqual(['application/gzip', 'gzip']);
     const json = snapshotJson(object);
-    expect(Object.keys(json)).toEqual(['snapshotId', 'databaseId', 'timestamp', 'chunks']);
+    expect(Object.keys(json)).toEqual(['snapshotId', 'databaseId', 'timestamp', 'prunedHorizon', 'chunks']);
+    expect(json.prunedHorizon).toBe('none'); // ours: nothing pruned yet
     expect(json.databaseId).toBe('acme:big');
     const chunks = json.chunks.map((c, i) => decodeSnapshotChunk(c, `chunk ${i}`));
     expect(chunks.map((c) => c.type)).toEqual([

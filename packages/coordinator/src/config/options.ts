@@ -116,7 +116,9 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     flag: 'batch-size',
     arg: '<n>',
     kind: positive,
-    description: 'Data changes per changes reply (whole transactions; the one crossing the bound is included).',
+    description:
+      'Data changes per changes message (whole transactions; the one crossing the bound is included). ' +
+      'A WebSocket catch-up is sent as consecutive such pages, more: true on all but the last; HTTP returns one page.',
   },
   {
     key: 'sync.allowResurrection',

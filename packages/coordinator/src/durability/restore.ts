@@ -8,11 +8,15 @@
 // in Syncord's `serverSiteId` extension. Only an image also keeps the watermark bookkeeping and
 // arrival sequences, which is what lets clients that were in sync resume with a delta catch-up
 // (eviction always leaves an image for that reason; after a snapshot restore clients get one
-// catch-up of everything they cannot be shown to hold, then deltas again).
+// catch-up of everything they cannot be shown to hold, then deltas again). Whatever the base, the
+// restored replica is sealed (Replica.markRestored): watermarks handed out before the restore get
+// no coverage record from a reply, and when the original had pruned tombstones (a snapshot records
+// its pruned horizon; an image keeps its own) or may have (a snapshot that does not say), they
+// can no longer delta-sync: those clients take a snapshot instead of keeping deleted rows.
 import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Replica, SiteId, SnapshotChunk } from '@syncord/core';
+import type { PrunedHorizon, Replica, SiteId, SnapshotChunk } from '@syncord/core';
 import type { Logger } from 'pino';
 import { removeDatabaseFiles } from '../stores/index.js';
 import type { ArchiveLayout, ArchivedObject } from './archive-keys.js';
@@ -63,9 +67,10 @@ async function restoreBase(
   base: ArchivedObject | undefined,
   file: string,
   firstBatchSite?: SiteId,
-): Promise<{ replica: Replica; entries: number }> {
+): Promise<{ replica: Replica; entries: number; pruned: PrunedHorizon }> {
   const { store, layout, openFile } = input;
-  if (!base) return { replica: openFile(file, firstBatchSite), entries: 0 };
+  // Without a base every batch is replayed, deletes included; an image keeps its own pruned mark.
+  if (!base) return { replica: openFile(file, firstBatchSite), entries: 0, pruned: 'none' };
   const where = store.url(base.key);
   const { body, metadata } = await store.get(base.key);
   if (base.kind === 'images') {
@@ -77,7 +82,7 @@ async function restoreBase(
       );
     }
     await pipeline(Readable.from(decompressed(body)), createWriteStream(file, { flags: 'wx' }));
-    return { replica: openFile(file), entries: 0 };
+    return { replica: openFile(file), entries: 0, pruned: 'none' };
   }
   let envelope: SnapshotEnvelope | undefined;
   const chunks = readSnapshot(body, where, (e) => (envelope = e));
@@ -106,7 +111,7 @@ async function restoreBase(
     replica.close();
     throw err;
   }
-  return { replica, entries };
+  return { replica, entries, pruned: envelope?.prunedHorizon ?? 'unknown' };
 }
 
 /**
@@ -161,6 +166,7 @@ export async function restoreDatabase(input: RestoreInput): Promise<RestoreRepor
       replica.applyChanges(record.changeSets);
       replayed++;
     }
+    replica.markRestored(restored.pruned);
     const siteId = replica.siteId;
     replica.close();
     replica = undefined;

@@ -1,5 +1,8 @@
 // Snapshots in the bucket (PROTOCOL.md §10.2): gzip of
-//   {"snapshotId","databaseId","timestamp","chunks":[…§5 chunks…]}
+//   {"snapshotId","databaseId","timestamp","prunedHorizon","chunks":[…§5 chunks…]}
+// `prunedHorizon` is ours: what retention had pruned when the snapshot was read ("none", or the
+// HLC of the newest pruned tombstone), so a restore can keep refusing the watermarks the original
+// refused. Snapshots without it (the reference's, or older) restore as "unknown".
 // The reference built that JSON in memory; here it is written one chunk per line straight from
 // the engine's consistent read through gzip into a multipart upload, so memory stays flat however
 // large the database. Reading accepts both our line layout (streamed back chunk by chunk) and the
@@ -9,9 +12,12 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
 import {
+  decodeHLC,
   decodeSnapshotChunk,
+  encodeHLC,
   encodeSiteId,
   encodeSnapshotChunk,
+  type PrunedHorizon,
   type SnapshotChunk,
   type SnapshotHeader,
 } from '@syncord/core';
@@ -22,6 +28,8 @@ export interface SnapshotEnvelope {
   readonly snapshotId: string;
   readonly databaseId: string;
   readonly timestamp: string;
+  /** Absent when the snapshot did not record it (then restore treats it as 'unknown'). */
+  readonly prunedHorizon?: Exclude<PrunedHorizon, 'unknown'>;
 }
 
 export interface SnapshotUploadReport {
@@ -33,6 +41,8 @@ export interface SnapshotUploadReport {
 /**
  * Streams `chunks` (a replica's snapshot, header first) into `key`. If the upload fails the
  * snapshot read is abandoned (its iterator returned); if the read fails the upload is aborted.
+ * `prunedHorizon` is asked once the read has begun: anything pruned before the read is then in
+ * it, and anything pruned later is still in the snapshot.
  */
 export async function uploadSnapshot(
   store: ObjectStore,
@@ -40,6 +50,7 @@ export async function uploadSnapshot(
   databaseId: string,
   time: number,
   chunks: AsyncIterable<SnapshotChunk>,
+  prunedHorizon: () => PrunedHorizon,
 ): Promise<SnapshotUploadReport> {
   const iterator = chunks[Symbol.asyncIterator]();
   let finished = false;
@@ -68,12 +79,13 @@ export async function uploadSnapshot(
     let count = 1;
     let entries = 0;
     try {
-      const envelope: SnapshotEnvelope = {
+      const pruned = prunedHorizon();
+      const opening = JSON.stringify({
         snapshotId: header.snapshotId,
         databaseId,
         timestamp: new Date(time).toISOString(),
-      };
-      const opening = JSON.stringify(envelope);
+        ...(pruned === 'unknown' ? {} : { prunedHorizon: pruned === 'none' ? pruned : encodeHLC(pruned) }),
+      });
       await write(`${opening.slice(0, -1)},"chunks":[\n${JSON.stringify(encodeSnapshotChunk(header))}`);
       for (;;) {
         const next = await iterator.next();
@@ -155,11 +167,14 @@ export async function* lines(bytes: AsyncIterable<Buffer>): AsyncGenerator<strin
 
 function envelopeOf(json: unknown, where: string): { envelope: SnapshotEnvelope; chunks: unknown } {
   if (typeof json !== 'object' || json === null) throw new Error(`${where} is not a snapshot object`);
-  const { snapshotId, databaseId, timestamp, chunks } = json as Record<string, unknown>;
+  const { snapshotId, databaseId, timestamp, prunedHorizon, chunks } = json as Record<string, unknown>;
   if (typeof snapshotId !== 'string' || typeof databaseId !== 'string' || typeof timestamp !== 'string') {
     throw new Error(`${where} lacks snapshotId, databaseId or timestamp`);
   }
-  return { envelope: { snapshotId, databaseId, timestamp }, chunks };
+  const envelope: SnapshotEnvelope = { snapshotId, databaseId, timestamp };
+  if (prunedHorizon === undefined) return { envelope, chunks };
+  const pruned = prunedHorizon === 'none' ? 'none' : decodeHLC(prunedHorizon, `${where} prunedHorizon`);
+  return { envelope: { ...envelope, prunedHorizon: pruned }, chunks };
 }
 
 function parse(text: string, where: string): unknown {

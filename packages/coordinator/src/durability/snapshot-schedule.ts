@@ -53,7 +53,9 @@ export async function snapshotTo(
   const seq = replica.lastSeq;
   const at = now();
   const key = layout.key('snapshots', at, globalThis.crypto.randomUUID());
-  const report = await uploadSnapshot(store, key, layout.databaseId, at, replica.snapshot());
+  const report = await uploadSnapshot(store, key, layout.databaseId, at, replica.snapshot(), () =>
+    replica.prunedHorizon(),
+  );
   const mark = { at, seq };
   writeMark(replica, mark);
   return { mark, report };

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type ChangeSet,
+  type ChangesPage,
   type HandshakeFields,
   type HLC,
   type SiteId,
@@ -48,6 +49,11 @@ export interface ConnectionHost {
   sessionEnded(connection: SyncConnection, session: Session): void;
   connectionClosed(connection: SyncConnection): void;
   getChanges(session: Session, sinceHLC?: HLC): Promise<ChangeSet[]>;
+  changesStream(
+    session: Session,
+    sinceHLC: HLC | undefined,
+    stopped: () => boolean,
+  ): AsyncGenerator<ChangesPage, void, undefined>;
   applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome>;
   startApply(session: Session, changeSets: readonly ChangeSet[]): Promise<PendingApply>;
   snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined>;
@@ -219,6 +225,11 @@ export class SyncConnection {
 
   getChanges(sinceHLC?: HLC): Promise<ChangeSet[]> {
     return this.host.getChanges(this.requireSession(), sinceHLC);
+  }
+
+  /** The whole catch-up as pages; it ends quietly at the next page once this connection closes. */
+  changesStream(sinceHLC?: HLC): AsyncGenerator<ChangesPage, void, undefined> {
+    return this.host.changesStream(this.requireSession(), sinceHLC, () => this.state === 'closed');
   }
 
   applyChanges(changeSets: readonly ChangeSet[]): Promise<ApplyOutcome> {

@@ -3,6 +3,7 @@
 import {
   ProtocolError,
   type ChangeSet,
+  type ChangesPage,
   type Replica,
   type ErrorCode,
   type HLC,
@@ -21,7 +22,7 @@ import { SyncConnection, type ConnectionHost, type ConnectionSink } from './conn
 import type { ServiceContext } from './context.js';
 import { DataDirHealth } from './data-dir-health.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
-import { getChanges } from './get-changes.js';
+import { changesStream, getChanges } from './get-changes.js';
 import { GroupCommit } from './group-commit.js';
 import { LimitExceededError } from './errors.js';
 import { Maintenance, pruneReplica } from './maintenance.js';
@@ -85,14 +86,19 @@ export class CoordinatorService implements ConnectionHost {
     this.metrics = options.metrics ?? createMetrics({ perDatabaseLabels: config.metrics.perDatabaseLabels });
     const open =
       options.openReplica ??
-      ((file: string) => openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection }));
+      ((file: string) =>
+        openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection, guardCoverage: true }));
     this.durability = Durability.fromConfig({
       config,
       log: this.log,
       registry: this.metrics.registry,
       ...(options.storeHooks ? { storeHooks: options.storeHooks } : {}),
       openFile: (file, siteId) =>
-        openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection, ...(siteId ? { siteId } : {}) }),
+        openSqliteReplica(file, {
+          allowResurrection: config.sync.allowResurrection,
+          guardCoverage: true,
+          ...(siteId ? { siteId } : {}),
+        }),
     });
     const durability = this.durability;
     this.stores = new StoreManager({
@@ -182,6 +188,24 @@ export class CoordinatorService implements ConnectionHost {
 
   getChanges(session: Session, sinceHLC?: HLC): Promise<ChangeSet[]> {
     return this.track('GET_CHANGES_ERROR', () => getChanges(this.ctx, session, sinceHLC));
+  }
+
+  /**
+   * The whole catch-up as pages (WebSocket). Not held by drain(): it stops by itself at the next
+   * page once shutdown begins or `stopped()` (the connection closed) turns true.
+   */
+  changesStream(
+    session: Session,
+    sinceHLC: HLC | undefined,
+    stopped: () => boolean,
+  ): AsyncGenerator<ChangesPage, void, undefined> {
+    if (this.shuttingDown) {
+      // eslint-disable-next-line require-yield
+      return (async function* () {
+        throw new ProtocolError('GET_CHANGES_ERROR', 'Server shutting down');
+      })();
+    }
+    return changesStream(this.ctx, session, sinceHLC, () => this.shuttingDown || stopped());
   }
 
   applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome> {

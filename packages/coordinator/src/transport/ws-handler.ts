@@ -27,6 +27,7 @@ import {
   type SyncConnection,
 } from '../service/index.js';
 import { dropAnswer, RATE_DROP_CLOSE, requestIdOf } from './dropped-message.js';
+import { sendChangesStream } from './changes-sender.js';
 import { wsFailure } from './error-mapping.js';
 import type { Heartbeat } from './heartbeat.js';
 import { MessageRateLimiter } from './rate-limiter.js';
@@ -169,8 +170,7 @@ class SocketSession {
         case 'get_changes': {
           this.connection.assertAuthenticated();
           const { sinceHLC } = decodeGetChanges(raw);
-          const changeSets = await this.connection.getChanges(sinceHLC);
-          return this.reply({ type: 'changes', changeSets });
+          return await sendChangesStream(this.connection.changesStream(sinceHLC), this.sender);
         }
         case 'apply_changes': {
           this.connection.assertAuthenticated();

@@ -60,6 +60,7 @@ export function snapshotJson(object: StoredObject): {
   snapshotId: string;
   databaseId: string;
   timestamp: string;
+  prunedHorizon?: string;
   chunks: Record<string, unknown>[];
 } {
   return JSON.parse(gunzipSync(object.body).toString('utf8')) as ReturnType<typeof snapshotJson>;

@@ -1,84 +1,26 @@
-// getChangesSince (PROTOCOL.md §6.2) with gap-free catch-up (DESIGN.md item 1): the facts above
-// the watermark, in HLC order and cut at a transaction boundary by the batch bound, plus every
-// fact that arrived after the watermark was handed out even though its HLC is below it.
-import { bytesEqual, compareBytes, toHex } from '../clock/bytes.js';
+// Catch-up (PROTOCOL.md §6.2) with gap-free catch-up (DESIGN.md item 1), served as pages: every
+// fact the requester may lack, in HLC order, cut at transaction boundaries by the batch bound.
+// From a watermark W with coverage c (watermarks.ts) that is first the "late" facts (hlc < W that
+// arrived after c), then the facts above W; a transaction straddling W is one set.
+//
+// The real client sets its watermark to each page's max, unconditionally, so every page must be a
+// valid place to resume from. A page with max H is recorded as (requester, H) → m, m being the
+// arrival sequence when the catch-up began: whoever received the pages up to H holds every fact
+// at or below H that had arrived by then (the late ones below W from the pages, the others with
+// the watermark it presented). A late page's H lies below W; resuming from it re-serves what lies
+// between H and W (the watermark it replaced is gone from the client), never less.
+import { compareBytes } from '../clock/bytes.js';
 import { hlcToBytes, type HLC } from '../clock/hlc.js';
 import type { SiteId } from '../clock/site-id.js';
-import { transactionIdOf } from '../clock/transaction-id.js';
-import type { Change, ChangeSet, SchemaMigration } from '../wire/types.js';
+import { bytesEqual } from '../clock/bytes.js';
+import type { ChangeSet } from '../wire/types.js';
 import type { Engine } from './engine.js';
-import { BASE_BYTES, baseHlc, opSeqOf, sameBase, siteOfHlc } from './hlc-parts.js';
-import type { GetChangesOptions } from './replica-api.js';
+import { BASE_BYTES, sameBase, siteOfHlc } from './hlc-parts.js';
+import type { ChangesCursor, ChangesPage, GetChangesOptions } from './replica-api.js';
 import { canDeltaSync } from './retention.js';
-import type { ScannedFact, StoredMigration } from './store.js';
-import { coveredSeq, recordWatermark } from './watermarks.js';
-
-/** One transaction being assembled; facts share the base's wallTime, counter and siteId. */
-class TxGroup {
-  readonly base: HLC;
-  readonly changes: Change[] = [];
-  readonly migrations: SchemaMigration[] = [];
-  private maxOp = -1;
-
-  constructor(readonly baseBytes: Uint8Array) {
-    this.base = baseHlc(baseBytes);
-  }
-
-  private hlc(opSeq: number): HLC {
-    if (opSeq > this.maxOp) this.maxOp = opSeq;
-    return { wallTime: this.base.wallTime, counter: this.base.counter, siteId: this.base.siteId, opSeq };
-  }
-
-  get dataCount(): number {
-    return this.changes.length;
-  }
-
-  addFacts(facts: readonly ScannedFact[]): void {
-    for (const f of facts) {
-      const { schema, table } = f.table;
-      const hlc = this.hlc(f.opSeq);
-      if (f.kind === 'cell') {
-        this.changes.push({ type: 'column', schema, table, pk: f.pk, column: f.column, value: f.value, hlc });
-      } else {
-        const prior = f.priorRow ? { priorRow: f.priorRow } : {};
-        this.changes.push({ type: 'delete', schema, table, pk: f.pk, hlc, ...prior });
-      }
-    }
-  }
-
-  addMigration(m: StoredMigration): void {
-    this.migrations.push({
-      type: m.type,
-      schema: m.schema,
-      table: m.table,
-      ddl: m.ddl,
-      hlc: this.hlc(opSeqOf(m.hlc)),
-      schemaVersion: m.schemaVersion,
-      ...(m.fromTable !== undefined ? { fromTable: m.fromTable } : {}),
-    });
-  }
-
-  /** The HLC of the newest fact: what the set's `hlc` and a client's next watermark become. */
-  maxBytes(): Uint8Array {
-    const out = new Uint8Array(30);
-    out.set(this.baseBytes.subarray(0, BASE_BYTES));
-    new DataView(out.buffer).setUint32(26, this.maxOp);
-    return out;
-  }
-
-  toChangeSet(): ChangeSet {
-    const byOpSeq = (a: { hlc: HLC }, b: { hlc: HLC }): number => a.hlc.opSeq - b.hlc.opSeq;
-    this.changes.sort(byOpSeq);
-    this.migrations.sort(byOpSeq);
-    return {
-      siteId: this.base.siteId,
-      transactionId: transactionIdOf(this.base),
-      hlc: this.hlc(this.maxOp),
-      changes: this.changes,
-      schemaMigrations: this.migrations,
-    };
-  }
-}
+import type { ScannedTx, StoredMigration } from './store.js';
+import { TxGroup } from './tx-group.js';
+import { coveredSeq, raiseCoverage, recordReply } from './watermarks.js';
 
 function batchBound(options: GetChangesOptions | undefined): number {
   const n = options?.batchSize ?? 1000;
@@ -88,105 +30,160 @@ function batchBound(options: GetChangesOptions | undefined): number {
   return n;
 }
 
-/**
- * The late portion, grouped per transaction: facts below the watermark that arrived after its
- * coverage. Served whole (never cut by the batch bound) so a client cannot livelock on it. The
- * fact at exactly the watermark is left out: the replica presenting W received it with W.
- */
-function lateGroups(
-  engine: Engine,
-  covered: number,
-  since: Uint8Array,
-  requester: SiteId,
-  migs: readonly StoredMigration[],
-): Map<string, TxGroup> {
-  const groups = new Map<string, TxGroup>();
-  const groupOf = (base: Uint8Array): TxGroup => {
-    const key = toHex(base.subarray(0, BASE_BYTES));
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = new TxGroup(base.slice(0, BASE_BYTES))));
+/** Transactions of the scans (in base order; one base may end one scan and start the next) with their migrations. */
+function* txGroups(scans: Iterable<ScannedTx>[], migs: readonly StoredMigration[]): Generator<TxGroup> {
+  let mi = 0;
+  const withMigrations = (g: TxGroup): TxGroup => {
+    while (mi < migs.length && sameBase(migs[mi]!.hlc, g.baseBytes)) g.addMigration(migs[mi++]!);
     return g;
   };
-  for (const m of migs) if (m.seq > covered && compareBytes(m.hlc, since) < 0) groupOf(m.hlc).addMigration(m);
-  for (const tx of engine.store.scanLate(covered, since, requester)) groupOf(tx.base).addFacts(tx.facts);
-  return groups;
+  /** Migration-only transactions ordered before `base` (all of them when undefined). */
+  function* migrationsBefore(base: Uint8Array | undefined): Generator<TxGroup> {
+    while (mi < migs.length && (!base || compareBytes(migs[mi]!.hlc.subarray(0, BASE_BYTES), base) < 0)) {
+      yield withMigrations(new TxGroup(migs[mi]!.hlc.slice(0, BASE_BYTES)));
+    }
+  }
+  let current: TxGroup | undefined;
+  for (const scan of scans) {
+    for (const tx of scan) {
+      if (current && sameBase(current.baseBytes, tx.base)) {
+        current.addFacts(tx.facts);
+        continue;
+      }
+      if (current) yield current;
+      yield* migrationsBefore(tx.base);
+      current = withMigrations(new TxGroup(tx.base));
+      current.addFacts(tx.facts);
+    }
+  }
+  if (current) yield current;
+  yield* migrationsBefore(undefined);
 }
 
+class Cursor implements ChangesCursor {
+  private readonly bound: number;
+  private readonly since: Uint8Array | undefined;
+  private started = false;
+  private done = false;
+  private covered = 0;
+  private seqAtStart = 0;
+  private recordable = true;
+  /** Base of the last transaction served and the max of the last page. */
+  private lastBase: Uint8Array | undefined;
+  private lastMax: Uint8Array | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly requester: SiteId,
+    since: HLC | undefined,
+    options: GetChangesOptions | undefined,
+  ) {
+    this.bound = batchBound(options);
+    this.since = since ? hlcToBytes(since) : undefined;
+  }
+
+  next(): ChangesPage {
+    this.engine.assertOpen();
+    if (this.done) return { changeSets: [], more: false };
+    if (!this.started) this.start();
+    const groups: TxGroup[] = [];
+    let data = 0;
+    let more = false;
+    // Leaving the loop returns the scans' iterators before anything is written.
+    for (const g of txGroups(this.scans(), this.migrations())) {
+      if (data >= this.bound) {
+        more = true;
+        break;
+      }
+      groups.push(g);
+      data += g.dataCount;
+    }
+    const last = groups.at(-1);
+    if (!more) this.done = true;
+    if (!last) return { changeSets: [], more: false };
+    this.lastBase = last.baseBytes;
+    this.lastMax = last.maxBytes();
+    if (this.recordable) {
+      const max = this.lastMax;
+      // Bookkeeping only: losing it to a crash costs a fuller catch-up, never a fact.
+      this.engine.write(() => recordReply(this.engine, this.requester, max, this.seqAtStart), { durable: false });
+    }
+    return { changeSets: groups.map((g) => g.toChangeSet()), more };
+  }
+
+  private start(): void {
+    const { engine, requester, since } = this;
+    this.started = true;
+    this.seqAtStart = engine.lastSeq;
+    if (!since) return;
+    this.covered = coveredSeq(engine, requester, since);
+    this.recordable = canDeltaSync(engine, requester, since).ok;
+    if (!this.recordable) return;
+    const late = engine.store.scanLate(this.covered, undefined, since, requester, 1)[Symbol.iterator]();
+    const anyLate = late.next().done === false;
+    late.return?.();
+    if (!anyLate && !this.migrations().some((m) => compareBytes(m.hlc, since) < 0)) {
+      engine.write(() => raiseCoverage(engine, requester, since, this.seqAtStart), { durable: false });
+    }
+  }
+
+  /** Whether the late part (below the watermark) may still hold transactions after the last one served. */
+  private inLatePart(): boolean {
+    const { since, lastBase } = this;
+    return since !== undefined && (!lastBase || compareBytes(lastBase, since.subarray(0, BASE_BYTES)) < 0);
+  }
+
+  /** Above the watermark, after the last page when that went past it. */
+  private upperAfter(): Uint8Array | undefined {
+    const { since, lastMax } = this;
+    return since && (!lastMax || compareBytes(lastMax, since) < 0) ? since : lastMax;
+  }
+
+  private scans(): Iterable<ScannedTx>[] {
+    const { store } = this.engine;
+    const upper = store.scanAfterHlc(this.upperAfter(), this.requester, this.bound);
+    if (!this.inLatePart()) return [upper];
+    return [store.scanLate(this.covered, this.lastBase, this.since!, this.requester, this.bound), upper];
+  }
+
+  /** The requester's due migrations after the last transaction served, in HLC order. */
+  private migrations(): StoredMigration[] {
+    const { since, covered, lastBase, requester } = this;
+    const after = this.upperAfter();
+    const late = this.inLatePart();
+    return this.engine.store
+      .listMigrations()
+      .filter((m) => {
+        if (bytesEqual(siteOfHlc(m.hlc), requester)) return false;
+        if (!after || compareBytes(m.hlc, after) > 0) return true;
+        return (
+          late &&
+          m.seq > covered &&
+          compareBytes(m.hlc, since!) < 0 &&
+          (!lastBase || compareBytes(m.hlc.subarray(0, BASE_BYTES), lastBase) > 0)
+        );
+      })
+      .sort((a, b) => compareBytes(a.hlc, b.hlc));
+  }
+}
+
+/** A catch-up served page by page; each `next()` is one synchronous read (and its bookkeeping). */
+export function openChangesCursor(
+  engine: Engine,
+  requester: SiteId,
+  since: HLC | undefined,
+  options?: GetChangesOptions,
+): ChangesCursor {
+  engine.assertOpen();
+  return new Cursor(engine, requester, since, options);
+}
+
+/** The first page of a catch-up: what an HTTP caller or a paging SDK asks for, one page at a time. */
 export function changesSince(
   engine: Engine,
   requester: SiteId,
   since: HLC | undefined,
   options?: GetChangesOptions,
 ): ChangeSet[] {
-  engine.assertOpen();
-  const bound = batchBound(options);
-  const seqAtRead = engine.lastSeq;
-  const sinceBytes = since ? hlcToBytes(since) : undefined;
-  const migs = engine.store
-    .listMigrations()
-    .filter((m) => !bytesEqual(siteOfHlc(m.hlc), requester))
-    .sort((a, b) => compareBytes(a.hlc, b.hlc));
-
-  const late = sinceBytes
-    ? lateGroups(engine, coveredSeq(engine, requester, sinceBytes), sinceBytes, requester, migs)
-    : new Map<string, TxGroup>();
-  const lateCount = late.size;
-
-  // The part above the watermark: whole transactions in HLC order, migration-only ones merged in.
-  const main: TxGroup[] = [];
-  const upper = sinceBytes ? migs.filter((m) => compareBytes(m.hlc, sinceBytes) > 0) : migs;
-  let mi = 0;
-  let data = 0;
-  const full = (): boolean => data >= bound;
-  /** Migrations ordered before `base` (or all, at the end) become their own transactions. */
-  const migrationsBefore = (base: Uint8Array | undefined): boolean => {
-    while (mi < upper.length && (!base || compareBytes(upper[mi]!.hlc.subarray(0, BASE_BYTES), base) < 0)) {
-      const m = upper[mi]!;
-      const last = main[main.length - 1];
-      if (last && sameBase(last.baseBytes, m.hlc)) last.addMigration(m);
-      else if (full()) return false;
-      else (main[main.length] = new TxGroup(m.hlc.slice(0, BASE_BYTES))).addMigration(m);
-      mi++;
-    }
-    return true;
-  };
-  let stopped = false;
-  for (const tx of engine.store.scanAfterHlc(sinceBytes, requester, bound)) {
-    if (!migrationsBefore(tx.base) || full()) {
-      stopped = true;
-      break; // leaving the loop returns the store's iterator before anything is written
-    }
-    const g = new TxGroup(tx.base);
-    while (mi < upper.length && sameBase(upper[mi]!.hlc, tx.base)) g.addMigration(upper[mi++]!);
-    g.addFacts(tx.facts);
-    main.push(g);
-    data += g.dataCount;
-  }
-  if (!stopped) migrationsBefore(undefined);
-
-  // A transaction straddling the watermark has facts on both sides: serve it as one set.
-  const first = main[0];
-  const straddle = first && late.get(toHex(first.baseBytes.subarray(0, BASE_BYTES)));
-  if (first && straddle) {
-    first.changes.push(...straddle.changes);
-    first.migrations.push(...straddle.migrations);
-    late.delete(toHex(first.baseBytes.subarray(0, BASE_BYTES)));
-  }
-  const groups = [...late.values()].sort((a, b) => compareBytes(a.baseBytes, b.baseBytes)).concat(main);
-  const result = groups.map((g) => g.toChangeSet());
-
-  const replyMax = groups.at(-1)?.maxBytes();
-  const safe = !sinceBytes || canDeltaSync(engine, requester, sinceBytes).ok;
-  const raise = sinceBytes !== undefined && lateCount === 0;
-  if (safe && (raise || replyMax)) {
-    // Bookkeeping only: losing it to a crash costs a fuller catch-up, never a fact.
-    engine.write(
-      () => {
-        if (replyMax) recordWatermark(engine, requester, replyMax, seqAtRead);
-        if (raise) recordWatermark(engine, requester, sinceBytes, seqAtRead);
-      },
-      { durable: false },
-    );
-  }
-  return result;
+  return openChangesCursor(engine, requester, since, options).next().changeSets;
 }

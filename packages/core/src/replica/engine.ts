@@ -14,6 +14,7 @@ export const META = {
   clock: 'clock',
   lastSeq: 'lastSeq',
   watermarkUse: 'watermarkUseSeq',
+  watermarkFloor: 'watermarkFloor',
   maxPrunedSeq: 'maxPrunedSeq',
   maxPrunedHlc: 'maxPrunedHlc',
   checkpoint: 'snapshotCheckpoint',
@@ -24,6 +25,7 @@ export interface EngineSettings {
   readonly allowResurrection: boolean;
   readonly watermarksPerSite: number;
   readonly maxWatermarkSites: number;
+  readonly guardCoverage: boolean;
 }
 
 function positiveInteger(v: number | undefined, fallback: number, what: string): number {
@@ -51,6 +53,7 @@ export class Engine {
       allowResurrection: options.allowResurrection ?? false,
       watermarksPerSite: positiveInteger(options.watermarksPerSite, 8, 'watermarksPerSite'),
       maxWatermarkSites: positiveInteger(options.maxWatermarkSites, 10_000, 'maxWatermarkSites'),
+      guardCoverage: options.guardCoverage ?? false,
     };
     const format = store.getMeta(META.format);
     if (format === undefined) {

@@ -37,6 +37,7 @@ export class MemoryReplicaStore implements ReplicaStore {
   readonly tombstones = new Map<string, TableMap<StoredTombstone>>();
   readonly migrations = new Map<string, StoredMigration>();
   private readonly watermarks = new Map<string, Map<string, WatermarkRecord>>();
+  private readonly watermarkFloors = new Map<string, Uint8Array>();
   private readonly outbox = new Map<number, OutboxEntry>();
   private outboxLastId = 0;
   private undo: (() => void)[] | undefined;
@@ -197,8 +198,14 @@ export class MemoryReplicaStore implements ReplicaStore {
     return this.scan((hlc) => !after || compareBytes(hlc, after) > 0, excludeSite);
   }
 
-  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[] {
-    return this.scan((hlc, seq) => seq > afterSeq && compareBytes(hlc, below) < 0, excludeSite);
+  scanLate(
+    afterSeq: number,
+    afterBase: Uint8Array | undefined,
+    below: Uint8Array,
+    excludeSite: Uint8Array | undefined,
+  ): Iterable<ScannedTx> {
+    const after = (hlc: Uint8Array): boolean => !afterBase || compareBytes(hlc.subarray(0, BASE_BYTES), afterBase) > 0;
+    return this.scan((hlc, seq) => seq > afterSeq && compareBytes(hlc, below) < 0 && after(hlc), excludeSite);
   }
 
   rowCells(table: TableRef, pkKey: string): StoredCell[] {
@@ -284,11 +291,32 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
   deleteWatermarkSite(site: Uint8Array): void {
     this.put(this.watermarks, toHex(site), undefined);
+    this.put(this.watermarkFloors, toHex(site), undefined);
   }
-  deleteWatermarksUsedBefore(usedBefore: number): void {
+  deleteWatermarksUsedBefore(usedBefore: number): Uint8Array | undefined {
+    let max: Uint8Array | undefined;
+    const note = (hlc: Uint8Array): void => {
+      if (!max || compareBytes(hlc, max) > 0) max = hlc;
+    };
     for (const bySite of [...this.watermarks.values()]) {
-      for (const r of [...bySite.values()]) if (r.usedAt < usedBefore) this.deleteWatermark(r.site, r.hlc);
+      for (const r of [...bySite.values()]) {
+        if (r.usedAt >= usedBefore) continue;
+        note(r.hlc);
+        this.deleteWatermark(r.site, r.hlc);
+      }
     }
+    for (const [key, floor] of [...this.watermarkFloors]) {
+      if (this.watermarks.has(key)) continue;
+      note(floor);
+      this.put(this.watermarkFloors, key, undefined);
+    }
+    return max;
+  }
+  getWatermarkFloor(site: Uint8Array): Uint8Array | undefined {
+    return this.watermarkFloors.get(toHex(site));
+  }
+  setWatermarkFloor(site: Uint8Array, hlc: Uint8Array): void {
+    this.put(this.watermarkFloors, toHex(site), hlc.slice());
   }
 
   openSnapshotReader(): SnapshotReader {

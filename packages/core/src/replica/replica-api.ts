@@ -1,4 +1,5 @@
 // The public face of the merge engine that the coordinator and the client program against.
+import type { HLC } from '../clock/hlc.js';
 import type { SiteId } from '../clock/site-id.js';
 import type { ApplyResult, ChangeSet, SnapshotCheckpoint } from '../wire/types.js';
 
@@ -11,6 +12,14 @@ export interface ReplicaOptions {
   readonly watermarksPerSite?: number;
   /** How many requesting sites are remembered at most; the least recently served are forgotten. */
   readonly maxWatermarkSites?: number;
+  /**
+   * True where requesters can claim any site id (a coordinator): a reply may create or lower a
+   * watermark record but never raise it, and never re-create one that was forgotten (see
+   * watermarks.ts), so nobody can spoil another site's catch-up. Default false: whoever presents a
+   * watermark is trusted to have received it (a client replica answering its own server), which
+   * lets a caller that pages by asking again always reach the end.
+   */
+  readonly guardCoverage?: boolean;
   /**
    * The site id of a store created by this open (ignored when the store already has one): a
    * database rebuilt from a backup keeps its identity, so its peers' watermarks stay valid.
@@ -58,6 +67,23 @@ export interface GetChangesOptions {
   readonly batchSize?: number;
 }
 
+/** One page of a catch-up. */
+export interface ChangesPage {
+  readonly changeSets: ChangeSet[];
+  /** True when more pages follow; the last page (possibly empty) has false. */
+  readonly more: boolean;
+}
+
+/**
+ * A catch-up served page by page (Replica.openChangesCursor). Each page is bounded by the batch
+ * size (whole transactions), in HLC order, and its max is a watermark a client may resume from.
+ * Pages never repeat a fact, except one that arrives while the cursor is open.
+ */
+export interface ChangesCursor {
+  /** The next page; after the last one, empty pages. Each call is one synchronous read. */
+  next(): ChangesPage;
+}
+
 export interface SnapshotOptions {
   /** Site that receives the snapshot; its catch-up from the header HLC is then gap-free. */
   readonly requester?: SiteId;
@@ -92,3 +118,9 @@ export interface DeltaSyncCheck {
   readonly ok: boolean;
   readonly reason?: string;
 }
+
+/**
+ * What retention pruned in a database: the HLC of the newest tombstone it ever pruned, 'none'
+ * when it never pruned one, 'unknown' when that is not known (a backup that did not record it).
+ */
+export type PrunedHorizon = HLC | 'none' | 'unknown';

@@ -14,7 +14,7 @@ import type {
 } from '../wire/types.js';
 import { applyChangeSets } from './apply-changes.js';
 import { applyGroup } from './apply-group.js';
-import { changesSince } from './changes-since.js';
+import { changesSince, openChangesCursor } from './changes-since.js';
 import { Engine, META } from './engine.js';
 import { holdsFact } from './held-facts.js';
 import { commitLocalTransaction, type LocalTransaction } from './local-commit.js';
@@ -22,15 +22,18 @@ import { pkKeyOf } from './pk-key.js';
 import type {
   ApplyBatch,
   ApplyOptions,
+  ChangesCursor,
   DeltaSyncCheck,
   OutboxEntry,
   OutboxStats,
   GetChangesOptions,
+  PrunedHorizon,
   ReplicaOptions,
   SnapshotApplyOptions,
   SnapshotOptions,
 } from './replica-api.js';
 import { canDeltaSync, pruneTombstones } from './retention.js';
+import { markRestored, prunedHorizon } from './restored.js';
 import { applySnapshotChunks, readCheckpoint } from './snapshot-in.js';
 import { snapshotChunks } from './snapshot-out.js';
 import { tableRef, type ReplicaStore, type StoredCell } from './store.js';
@@ -109,9 +112,18 @@ export class Replica {
     return this.engine.store.outboxStats();
   }
 
-  /** Facts for `requester` above `sinceHLC`, plus late arrivals below it (gap-free catch-up). */
+  /**
+   * The first page of the catch-up of `requester` from `sinceHLC`: facts above it plus late
+   * arrivals below it (gap-free catch-up), bounded by `batchSize`. Page on by asking again from
+   * the page's max.
+   */
   getChangesSince(requester: SiteId, sinceHLC?: HLC, options?: GetChangesOptions): ChangeSet[] {
     return changesSince(this.engine, requester, sinceHLC, options);
+  }
+
+  /** The whole catch-up of `requester` from `sinceHLC`, page by page (see ChangesCursor). */
+  openChangesCursor(requester: SiteId, sinceHLC?: HLC, options?: GetChangesOptions): ChangesCursor {
+    return openChangesCursor(this.engine, requester, sinceHLC, options);
   }
 
   /** A snapshot stream from one consistent read (PROTOCOL.md §5). */
@@ -141,6 +153,21 @@ export class Replica {
   /** Deletes tombstones older than the horizon (and expired watermark records); returns how many. */
   pruneTombstones(horizonMs: number): number {
     return pruneTombstones(this.engine, horizonMs);
+  }
+
+  /** What retention ever pruned here; a backup records it so that a restore can honour it. */
+  prunedHorizon(): PrunedHorizon {
+    this.engine.assertOpen();
+    return prunedHorizon(this.engine);
+  }
+
+  /**
+   * Call once a restore from a backup is complete, with what the original had pruned: watermarks
+   * the original handed out then get no coverage record from a reply (whoever presents them), and
+   * when the original pruned (or may have) they can no longer delta-sync (see restored.ts).
+   */
+  markRestored(originalPruned: PrunedHorizon): void {
+    markRestored(this.engine, originalPruned);
   }
 
   /**

@@ -4,17 +4,29 @@
 import { compareBytes, fromHex, toHex } from '../clock/bytes.js';
 import type { DeltaSyncCheck } from './replica-api.js';
 import { META, type Engine } from './engine.js';
-import { coveredSeq } from './watermarks.js';
+import { coveredSeq, forgetWatermarksUsedBefore } from './watermarks.js';
 
 interface PrunedMark {
   readonly seq: number;
   readonly hlc: Uint8Array;
 }
 
-function prunedMark(engine: Engine): PrunedMark | undefined {
+export function prunedMark(engine: Engine): PrunedMark | undefined {
   const seq = engine.store.getMeta(META.maxPrunedSeq);
   const hlc = engine.store.getMeta(META.maxPrunedHlc);
   return seq === undefined || hlc === undefined ? undefined : { seq: Number(seq), hlc: fromHex(hlc) };
+}
+
+/**
+ * Raises the pruned mark to cover `mark`: a watermark then delta-syncs only if its coverage
+ * reaches mark.seq and it is not below mark.hlc. Call inside `engine.write`.
+ */
+export function notePruned(engine: Engine, mark: PrunedMark): void {
+  const prev = prunedMark(engine);
+  const seq = Math.max(prev?.seq ?? 0, mark.seq);
+  const hlc = prev && compareBytes(prev.hlc, mark.hlc) > 0 ? prev.hlc : mark.hlc;
+  engine.store.setMeta(META.maxPrunedSeq, String(seq));
+  engine.store.setMeta(META.maxPrunedHlc, toHex(hlc));
 }
 
 /** Deletes tombstones older than the horizon and watermark records unused for as long. */
@@ -25,14 +37,8 @@ export function pruneTombstones(engine: Engine, horizonMs: number): number {
   return engine.write(() => {
     const cutoff = engine.now() - horizonMs;
     const result = engine.store.pruneTombstones(cutoff);
-    if (result.removed > 0 && result.maxHlc) {
-      const prev = prunedMark(engine);
-      const seq = Math.max(prev?.seq ?? 0, result.maxSeq);
-      const hlc = prev && compareBytes(prev.hlc, result.maxHlc) > 0 ? prev.hlc : result.maxHlc;
-      engine.store.setMeta(META.maxPrunedSeq, String(seq));
-      engine.store.setMeta(META.maxPrunedHlc, toHex(hlc));
-    }
-    engine.store.deleteWatermarksUsedBefore(cutoff);
+    if (result.removed > 0 && result.maxHlc) notePruned(engine, { seq: result.maxSeq, hlc: result.maxHlc });
+    forgetWatermarksUsedBefore(engine, cutoff);
     return result.removed;
   });
 }

@@ -179,8 +179,18 @@ export interface ReplicaStore {
     excludeSite: Uint8Array | undefined,
     expectedFacts?: number,
   ): Iterable<ScannedTx>;
-  /** Cells and tombstones with seq > `afterSeq` and HLC < `below`, minus `excludeSite`, per transaction. */
-  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[];
+  /**
+   * Cells and tombstones with seq > `afterSeq`, base > `afterBase` (bytes 0..25; all when
+   * undefined) and HLC < `below`, minus `excludeSite`, as whole transactions ascending by base,
+   * lazily, under the same contract as scanAfterHlc.
+   */
+  scanLate(
+    afterSeq: number,
+    afterBase: Uint8Array | undefined,
+    below: Uint8Array,
+    excludeSite: Uint8Array | undefined,
+    expectedFacts?: number,
+  ): Iterable<ScannedTx>;
 
   rowCells(table: TableRef, pkKey: string): StoredCell[];
   /** Up to `maxRows` rows with live cells after `afterPkKey`, in pk-key order, cells by column. */
@@ -200,8 +210,16 @@ export interface ReplicaStore {
   watermarkSiteCount(): number;
   /** The site whose most recent use is oldest. */
   leastRecentWatermarkSite(): Uint8Array | undefined;
+  /** Deletes the site's records and its floor. */
   deleteWatermarkSite(site: Uint8Array): void;
-  deleteWatermarksUsedBefore(usedBefore: number): void;
+  /**
+   * Deletes records unused since `usedBefore`, and the floors of sites left without records;
+   * returns the highest HLC among what it deleted (records and floors).
+   */
+  deleteWatermarksUsedBefore(usedBefore: number): Uint8Array | undefined;
+  /** The highest HLC of a record forgotten for `site` while it kept others (see watermarks.ts). */
+  getWatermarkFloor(site: Uint8Array): Uint8Array | undefined;
+  setWatermarkFloor(site: Uint8Array, hlc: Uint8Array): void;
 
   openSnapshotReader(): SnapshotReader;
 

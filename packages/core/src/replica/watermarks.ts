@@ -2,20 +2,36 @@
 //
 // A record (site S, watermark W) → c states: a replica of S that presents W holds every fact with
 // seq ≤ c and hlc ≤ W (or S wrote it, so the echo filter withheld it). A catch-up of S from W then
-// only needs the facts with hlc > W plus the "late" ones with hlc ≤ W and seq > c. Forgetting a
-// record is always safe: an unknown watermark counts as c = 0 and costs a fuller catch-up.
+// only needs the facts with hlc > W plus the "late" ones with hlc ≤ W and seq > c. A missing
+// record counts as c = 0 and costs a fuller catch-up, never a gap.
 //
-// A reply can be lost on the way, so a record never depends on delivery:
-// - serving from W with no late facts proves a replica at W covers m, delivered or not: W → m;
-// - a reply with max H is a proof for whoever presents H, because a client's watermark is the max
-//   of the last reply it received (and it asks only from its watermark, one request at a time):
-//   H → m. The late part lies strictly below W, so a reply's max never equals the W it answered.
-// Both only ever raise a record. Lookups match the watermark exactly: a record for a higher W'
-// proves nothing about a replica that never received the reply carrying W'. Two live
-// connections sharing one site id, or a client restoring an older watermark, fall outside this
-// model (one connection per site at a time is how the real client works).
-import { compareBytes } from '../clock/bytes.js';
+// A coordinator cannot trust the site id a requester claims (any token holder can claim any), so
+// with `guardCoverage` a record must stay true for the real site whoever asked. Two rules write:
+// - raise (raiseCoverage): serving from W with no late facts proves that a replica at W covers m,
+//   delivered or not, because it depends only on the database's content. It may create a record
+//   or raise one.
+// - reply (recordReply): a reply (or a snapshot) whose max is H proves H → m only for whoever
+//   received it. An impostor claiming S can be that receiver, so this rule may create a record
+//   or lower one (min), never raise it. Whoever receives a reply with max H later received it at
+//   a later m, so the first value recorded for H holds for them too.
+// That argument fails once a record is forgotten: re-created later by an impostor, it would carry
+// a higher value than the real site's reply proved. So forgetting leaves a floor behind and the
+// reply rule creates nothing at H ≤ floor: per site (a record dropped by the per-site LRU) and
+// database-wide (the records of a whole evicted site, records expired by retention, and the clock
+// at a restore that lost or rewound the table). Floors only rise.
+// The price: a record left low (its site took late facts and came back to H) is only raised by
+// the first rule, so such a client is re-served those facts on each catch-up until a newer fact
+// gives it a fresh watermark. Unguarded (a client replica, whose one requester is its trusted
+// server) a reply may also raise a record, which lets a caller paging by asking again from each
+// reply's max always reach an empty reply.
+//
+// Lookups match the watermark exactly: a record for a higher W' proves nothing about a replica
+// that never received the reply carrying W'. Two live connections sharing one site id, or a client
+// restoring an older watermark, fall outside this model (one connection per site at a time is how
+// the real client works).
+import { compareBytes, fromHex, toHex } from '../clock/bytes.js';
 import { META, type Engine } from './engine.js';
+import type { WatermarkRecord } from './store.js';
 
 /** The recorded coverage of exactly (site, watermark); 0 when unknown. */
 export function coveredSeq(engine: Engine, site: Uint8Array, watermark: Uint8Array): number {
@@ -23,33 +39,98 @@ export function coveredSeq(engine: Engine, site: Uint8Array, watermark: Uint8Arr
   return r?.coveredSeq ?? 0;
 }
 
+const maxOf = (a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined =>
+  !a ? b : !b ? a : compareBytes(a, b) >= 0 ? a : b;
+
+function databaseFloor(engine: Engine): Uint8Array | undefined {
+  const hex = engine.store.getMeta(META.watermarkFloor);
+  return hex === undefined ? undefined : fromHex(hex);
+}
+
+/** Raises the database-wide floor to `hlc` (never lowers it). Call inside `engine.write`. */
+export function raiseDatabaseFloor(engine: Engine, hlc: Uint8Array | undefined): void {
+  const current = databaseFloor(engine);
+  if (!hlc || (current && compareBytes(current, hlc) >= 0)) return;
+  engine.store.setMeta(META.watermarkFloor, toHex(hlc));
+}
+
+function raiseSiteFloor(engine: Engine, site: Uint8Array, hlc: Uint8Array): void {
+  const current = engine.store.getWatermarkFloor(site);
+  if (!current || compareBytes(hlc, current) > 0) engine.store.setWatermarkFloor(site, hlc);
+}
+
+/** True when a record at `hlc` for `site` may have existed and been forgotten. */
+function belowFloor(engine: Engine, site: Uint8Array, hlc: Uint8Array): boolean {
+  const floor = maxOf(engine.store.getWatermarkFloor(site), databaseFloor(engine));
+  return floor !== undefined && compareBytes(hlc, floor) <= 0;
+}
+
+/** Rule "raise": serving from `hlc` found no late facts up to `covered`. Call inside `engine.write`. */
+export function raiseCoverage(engine: Engine, site: Uint8Array, hlc: Uint8Array, covered: number): void {
+  put(engine, site, hlc, (old) => Math.max(covered, old ?? 0));
+}
+
 /**
- * Remembers (site, hlc) → covered (never lowering an existing record), keeping at most `watermarksPerSite` records per site and
- * `maxWatermarkSites` sites, least recently used forgotten first. Call inside `engine.write`.
+ * Rule "reply": a reply or snapshot with max `hlc` read at `covered`. Unguarded (a replica that
+ * trusts its requesters) it may raise a record too. Call inside `engine.write`.
  */
-export function recordWatermark(engine: Engine, site: Uint8Array, hlc: Uint8Array, covered: number): void {
+export function recordReply(engine: Engine, site: Uint8Array, hlc: Uint8Array, covered: number): void {
+  if (!engine.settings.guardCoverage) {
+    put(engine, site, hlc, (old) => Math.max(covered, old ?? 0));
+    return;
+  }
+  put(engine, site, hlc, (old) => {
+    if (old !== undefined) return Math.min(old, covered);
+    return belowFloor(engine, site, hlc) ? undefined : covered;
+  });
+}
+
+/**
+ * Writes (site, hlc) → next(existing value) unless next gives undefined, keeping at most
+ * `watermarksPerSite` records per site and `maxWatermarkSites` sites, least recently used
+ * forgotten first (each leaving its floor).
+ */
+function put(
+  engine: Engine,
+  site: Uint8Array,
+  hlc: Uint8Array,
+  next: (old: number | undefined) => number | undefined,
+): void {
   const { store, settings } = engine;
   const existing = store.listWatermarks(site);
   const same = existing.find((r) => compareBytes(r.hlc, hlc) === 0);
+  const coveredSeq = next(same?.coveredSeq);
+  if (coveredSeq === undefined) return;
   const useSeq = Number(store.getMeta(META.watermarkUse) ?? '0') + 1;
   store.setMeta(META.watermarkUse, String(useSeq));
-  store.putWatermark({
-    site,
-    hlc,
-    coveredSeq: Math.max(covered, same?.coveredSeq ?? 0),
-    usedAt: engine.now(),
-    useSeq,
-  });
+  store.putWatermark({ site, hlc, coveredSeq, usedAt: engine.now(), useSeq });
   if (!same && existing.length >= settings.watermarksPerSite) {
     const oldest = [...existing].sort((a, b) => a.useSeq - b.useSeq);
-    for (const r of oldest.slice(0, existing.length + 1 - settings.watermarksPerSite))
+    for (const r of oldest.slice(0, existing.length + 1 - settings.watermarksPerSite)) {
+      raiseSiteFloor(engine, site, r.hlc);
       store.deleteWatermark(site, r.hlc);
+    }
   }
   if (existing.length === 0) {
     while (store.watermarkSiteCount() > settings.maxWatermarkSites) {
       const victim = store.leastRecentWatermarkSite();
       if (!victim) break;
-      store.deleteWatermarkSite(victim);
+      forgetSite(engine, victim);
     }
   }
+}
+
+function forgetSite(engine: Engine, site: Uint8Array): void {
+  const { store } = engine;
+  const highest = store
+    .listWatermarks(site)
+    .map((r: WatermarkRecord) => r.hlc)
+    .reduce<Uint8Array | undefined>(maxOf, store.getWatermarkFloor(site));
+  raiseDatabaseFloor(engine, highest);
+  store.deleteWatermarkSite(site);
+}
+
+/** Retention: forgets records unused since `usedBefore`. Call inside `engine.write`. */
+export function forgetWatermarksUsedBefore(engine: Engine, usedBefore: number): void {
+  raiseDatabaseFloor(engine, engine.store.deleteWatermarksUsedBefore(usedBefore));
 }

@@ -32,6 +32,13 @@ function ordered<T extends [number, number, unknown, string, ...unknown[]]>(rows
   return rows;
 }
 
+type LateArgs = { seq: number; base: Uint8Array; cursor: number; below: Uint8Array; limit: number; site: Uint8Array };
+type LateTombArgs = { seq: number; after: Uint8Array; below: Uint8Array; limit: number; site: Uint8Array };
+
+/** At most this many rows arrived after a coverage: read them by arrival and sort (see lateFragments). */
+const LATE_BY_ARRIVAL_ROWS = 20_000;
+const MAX_OP = new Uint8Array([0xff, 0xff, 0xff, 0xff]);
+
 interface Group {
   readonly hex: string;
   readonly facts: ScannedFact[];
@@ -64,23 +71,49 @@ export class FactScanner {
           ),
         )
         .pluck(),
-      // `+base` / `+hlc` keep the planner on the rowid (seq) range.
+      // Late facts in base order, two plans. By index: walk the HLC range below the watermark and
+      // skip what arrived early (`+seq`); cheap when most of it is late (an unknown watermark).
+      // By arrival: take the few rows that arrived after the coverage (`+base` / `+hlc` keep the
+      // planner on the rowid range) and sort them; cheap when the coverage is recent.
       lateFragments: db
-        .prepare<{ seq: number; below: Uint8Array; limit: number } & Site, string>(
+        .prepare<LateArgs, string>(
           page(
             FRAGMENT_TEXT,
-            'SELECT * FROM cells WHERE seq > @seq AND +base <= @below AND substr(base, 11, 16) <> @site ORDER BY seq',
+            'SELECT * FROM cells WHERE (base, seq) > (@base, @cursor) AND base <= @below AND +seq > @seq ' +
+              'AND substr(base, 11, 16) <> @site ORDER BY base, seq',
+          ),
+        )
+        .pluck(),
+      lateFragmentsBySeq: db
+        .prepare<LateArgs, string>(
+          page(
+            FRAGMENT_TEXT,
+            'SELECT * FROM cells WHERE seq > @seq AND +base <= @below ' +
+              'AND (+base > @base OR (+base = @base AND seq > @cursor)) ' +
+              'AND substr(base, 11, 16) <> @site ORDER BY +base, seq',
           ),
         )
         .pluck(),
       lateTombstones: db
-        .prepare<{ seq: number; below: Uint8Array; limit: number } & Site, string>(
+        .prepare<LateTombArgs, string>(
           page(
             TOMBSTONE_TEXT,
-            'SELECT * FROM tombstones WHERE seq > @seq AND +hlc < @below AND substr(hlc, 11, 16) <> @site ORDER BY seq',
+            'SELECT * FROM tombstones WHERE hlc > @after AND hlc < @below AND +seq > @seq ' +
+              'AND substr(hlc, 11, 16) <> @site ORDER BY hlc',
           ),
         )
         .pluck(),
+      lateTombstonesBySeq: db
+        .prepare<LateTombArgs, string>(
+          page(
+            TOMBSTONE_TEXT,
+            'SELECT * FROM tombstones WHERE seq > @seq AND +hlc > @after AND +hlc < @below ' +
+              'AND substr(hlc, 11, 16) <> @site ORDER BY +hlc',
+          ),
+        )
+        .pluck(),
+      maxCellSeq: db.prepare<[], number | null>('SELECT max(seq) FROM cells').pluck(),
+      maxTombstoneSeq: db.prepare<[], number | null>('SELECT max(seq) FROM tombstones').pluck(),
     };
   }
 
@@ -146,67 +179,123 @@ export class FactScanner {
   }
 
   /** Facts above `after` as whole transactions in base order, merging the two paged streams. */
-  *afterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined, wanted: number): Generator<ScannedTx> {
+  afterHlc(after: Uint8Array | undefined, excludeSite: Uint8Array | undefined, wanted: number): Generator<ScannedTx> {
     const site = excludeSite ?? NO_BYTES;
-    const fragments = this.fragmentPages(after, site, wanted);
-    const tombstones = this.tombstonePages(after, site, wanted);
     const afterHex = after ? toUpperHex(after.subarray(0, BASE_BYTES)) : undefined;
     const afterOp = after ? opSeqOf(after) : 0;
+    // Only a fragment of the watermark's own transaction can hold facts at or below it.
     const aboveAfter = (opSeq: number): boolean => opSeq > afterOp;
-    let f = fragments.next();
-    let t = tombstones.next();
-    let group: Group | undefined;
-    while (!f.done || !t.done) {
-      const fHex = f.done ? undefined : f.value[3];
-      const tHex = t.done ? undefined : t.value[3].slice(0, BASE_HEX);
-      const takeFragment = fHex !== undefined && (tHex === undefined || fHex <= tHex);
-      const hex = (takeFragment ? fHex : tHex)!;
-      if (group && group.hex !== hex) {
-        if (group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
-        group = undefined;
-      }
-      group ??= { hex, facts: [] };
-      if (takeFragment) {
-        // Only a fragment of the watermark's own transaction can hold facts at or below it.
-        this.addFragment(group.facts, f.value as FragmentJson, hex === afterHex ? aboveAfter : undefined);
-        f = fragments.next();
-      } else {
-        this.addTombstone(group.facts, t.value as TombstoneJson);
-        t = tombstones.next();
-      }
-    }
-    if (group && group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
+    return this.merged(this.fragmentPages(after, site, wanted), this.tombstonePages(after, site, wanted), (hex) =>
+      hex === afterHex ? aboveAfter : undefined,
+    );
   }
 
-  /** Facts that arrived after `afterSeq` with an HLC below `below`, per transaction, any order. */
-  late(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[] {
+  /**
+   * Facts that arrived after `afterSeq` with a base above `afterBase` and an HLC below `below`,
+   * as whole transactions in base order (paged, like afterHlc).
+   */
+  late(
+    afterSeq: number,
+    afterBase: Uint8Array | undefined,
+    below: Uint8Array,
+    excludeSite: Uint8Array | undefined,
+    wanted: number,
+  ): Generator<ScannedTx> {
     const site = excludeSite ?? NO_BYTES;
-    const groups = new Map<string, ScannedFact[]>();
-    const factsOf = (hex: string): ScannedFact[] => {
-      let facts = groups.get(hex);
-      if (!facts) groups.set(hex, (facts = []));
-      return facts;
-    };
     const belowHex = toUpperHex(below.subarray(0, BASE_BYTES));
     const belowOp = opSeqOf(below);
     const under = (opSeq: number): boolean => opSeq < belowOp;
-    const bound = below.slice();
-    for (let seq = afterSeq; ;) {
-      const rows = JSON.parse(this.s.lateFragments.get({ seq, below: bound, site, limit: PAGE })!) as FragmentJson[];
-      for (const r of rows) this.addFragment(factsOf(r[3]), r, r[3] === belowHex ? under : undefined);
-      if (rows.length < PAGE) break;
-      seq = Math.max(...rows.map((r) => r[0]));
-    }
-    for (let seq = afterSeq; ;) {
-      const rows = JSON.parse(this.s.lateTombstones.get({ seq, below: bound, site, limit: PAGE })!) as TombstoneJson[];
-      for (const r of rows) this.addTombstone(factsOf(r[3].slice(0, BASE_HEX)), r);
-      if (rows.length < PAGE) break;
-      seq = Math.max(...rows.map((r) => r[0]));
-    }
-    const out: ScannedTx[] = [];
-    for (const [hex, facts] of groups) if (facts.length > 0) out.push({ base: fromHex(hex), facts });
-    return out;
+    return this.merged(
+      this.lateFragmentPages(afterSeq, afterBase, below, site, wanted),
+      this.lateTombstonePages(afterSeq, afterBase, below, site, wanted),
+      (hex) => (hex === belowHex ? under : undefined),
+    );
   }
+
+  private *lateFragmentPages(
+    seq: number,
+    afterBase: Uint8Array | undefined,
+    below: Uint8Array,
+    site: Uint8Array,
+    wanted: number,
+  ): Generator<FragmentJson> {
+    const byArrival = (this.s.maxCellSeq.get() ?? 0) - seq <= LATE_BY_ARRIVAL_ROWS;
+    const query = byArrival ? this.s.lateFragmentsBySeq : this.s.lateFragments;
+    // (base, seq) > (afterBase, ∞) is base > afterBase: the whole transaction was served.
+    let base: Uint8Array = afterBase ?? NO_BYTES;
+    let cursor = afterBase ? Number.MAX_SAFE_INTEGER : 0;
+    let limit = Math.min(PAGE, Math.max(MIN_PAGE, Math.ceil((wanted * 1.25) / this.cellsPerFragment) + 1));
+    for (; ; limit = Math.min(PAGE, limit * 2)) {
+      const rows = ordered(JSON.parse(query.get({ seq, base, cursor, below, site, limit })!) as FragmentJson[], true);
+      yield* rows;
+      if (rows.length < limit) return;
+      const last = rows[rows.length - 1]!;
+      base = fromHex(last[3]);
+      cursor = last[0];
+    }
+  }
+
+  private *lateTombstonePages(
+    seq: number,
+    afterBase: Uint8Array | undefined,
+    below: Uint8Array,
+    site: Uint8Array,
+    wanted: number,
+  ): Generator<TombstoneJson> {
+    const byArrival = (this.s.maxTombstoneSeq.get() ?? 0) - seq <= LATE_BY_ARRIVAL_ROWS;
+    const query = byArrival ? this.s.lateTombstonesBySeq : this.s.lateTombstones;
+    let after: Uint8Array = afterBase ? concatBytes(afterBase, MAX_OP) : NO_BYTES;
+    for (let limit = Math.min(PAGE, Math.max(MIN_PAGE, wanted)); ; limit = Math.min(PAGE, limit * 2)) {
+      const rows = ordered(JSON.parse(query.get({ seq, after, below, site, limit })!) as TombstoneJson[], true);
+      yield* rows;
+      if (rows.length < limit) return;
+      after = fromHex(rows[rows.length - 1]![3]);
+    }
+  }
+
+  /** Merges a fragment stream and a tombstone stream (both in base order) into transactions. */
+  private *merged(
+    fragments: Iterator<FragmentJson>,
+    tombstones: Iterator<TombstoneJson>,
+    keepOf: (baseHex: string) => ((opSeq: number) => boolean) | undefined,
+  ): Generator<ScannedTx> {
+    let f = fragments.next();
+    let t = tombstones.next();
+    let group: Group | undefined;
+    try {
+      while (!f.done || !t.done) {
+        const fHex = f.done ? undefined : f.value[3];
+        const tHex = t.done ? undefined : t.value[3].slice(0, BASE_HEX);
+        const takeFragment = fHex !== undefined && (tHex === undefined || fHex <= tHex);
+        const hex = (takeFragment ? fHex : tHex)!;
+        if (group && group.hex !== hex) {
+          if (group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
+          group = undefined;
+        }
+        group ??= { hex, facts: [] };
+        if (takeFragment) {
+          this.addFragment(group.facts, f.value as FragmentJson, keepOf(hex));
+          f = fragments.next();
+        } else {
+          const keep = keepOf(hex);
+          const r = t.value as TombstoneJson;
+          if (!keep || keep(parseInt(r[3].slice(BASE_HEX), 16))) this.addTombstone(group.facts, r);
+          t = tombstones.next();
+        }
+      }
+      if (group && group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
+    } finally {
+      fragments.return?.();
+      tombstones.return?.();
+    }
+  }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 const toUpperHex = (bytes: Uint8Array): string => toHex(bytes).toUpperCase();

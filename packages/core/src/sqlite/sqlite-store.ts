@@ -211,8 +211,14 @@ export class SqliteReplicaStore implements ReplicaStore {
     return this.scanner.afterHlc(after, excludeSite, expectedFacts);
   }
 
-  scanLate(afterSeq: number, below: Uint8Array, excludeSite: Uint8Array | undefined): ScannedTx[] {
-    return this.scanner.late(afterSeq, below, excludeSite);
+  scanLate(
+    afterSeq: number,
+    afterBase: Uint8Array | undefined,
+    below: Uint8Array,
+    excludeSite: Uint8Array | undefined,
+    expectedFacts = Infinity,
+  ): Iterable<ScannedTx> {
+    return this.scanner.late(afterSeq, afterBase, below, excludeSite, expectedFacts);
   }
 
   rowCells(table: TableRef, pkKey: string): StoredCell[] {
@@ -267,8 +273,14 @@ export class SqliteReplicaStore implements ReplicaStore {
   deleteWatermarkSite(site: Uint8Array): void {
     this.watermarks.deleteSite(site);
   }
-  deleteWatermarksUsedBefore(usedBefore: number): void {
-    this.watermarks.deleteUsedBefore(usedBefore);
+  deleteWatermarksUsedBefore(usedBefore: number): Uint8Array | undefined {
+    return this.watermarks.deleteUsedBefore(usedBefore);
+  }
+  getWatermarkFloor(site: Uint8Array): Uint8Array | undefined {
+    return this.watermarks.floor(site);
+  }
+  setWatermarkFloor(site: Uint8Array, hlc: Uint8Array): void {
+    this.watermarks.setFloor(site, hlc);
   }
 
   outboxAdd(body: string, createdAt: number): void {

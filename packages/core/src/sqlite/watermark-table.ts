@@ -2,6 +2,7 @@
 // site's most recent use so the least recently served site is found by index, not by grouping.
 import type Database from 'better-sqlite3';
 import type { WatermarkRecord } from '../replica/store.js';
+import { compareBytes } from '../clock/bytes.js';
 import { asBytes } from './rows.js';
 
 type Row = [Uint8Array, number, number, number];
@@ -27,8 +28,20 @@ export class WatermarkTable {
       leastRecent: db.prepare<[], Uint8Array>('SELECT site FROM watermark_sites ORDER BY use_seq LIMIT 1').pluck(),
       deleteSiteRecords: db.prepare('DELETE FROM watermarks WHERE site = ?'),
       deleteSite: db.prepare('DELETE FROM watermark_sites WHERE site = ?'),
+      maxUsedBefore: db
+        .prepare<[number], Uint8Array | null>('SELECT max(hlc) FROM watermarks WHERE used_at < ?')
+        .pluck(),
       deleteUsedBefore: db.prepare('DELETE FROM watermarks WHERE used_at < ?'),
       dropEmptySites: db.prepare('DELETE FROM watermark_sites WHERE site NOT IN (SELECT site FROM watermarks)'),
+      getFloor: db.prepare<[Uint8Array], Uint8Array>('SELECT hlc FROM watermark_floors WHERE site = ?').pluck(),
+      setFloor: db.prepare('INSERT OR REPLACE INTO watermark_floors (site, hlc) VALUES (?, ?)'),
+      deleteFloor: db.prepare('DELETE FROM watermark_floors WHERE site = ?'),
+      maxOrphanFloor: db
+        .prepare<[], Uint8Array | null>(
+          'SELECT max(hlc) FROM watermark_floors WHERE site NOT IN (SELECT site FROM watermarks)',
+        )
+        .pluck(),
+      dropOrphanFloors: db.prepare('DELETE FROM watermark_floors WHERE site NOT IN (SELECT site FROM watermarks)'),
     };
   }
 
@@ -60,10 +73,25 @@ export class WatermarkTable {
   deleteSite(site: Uint8Array): void {
     this.s.deleteSiteRecords.run(site);
     this.s.deleteSite.run(site);
+    this.s.deleteFloor.run(site);
   }
 
-  deleteUsedBefore(usedBefore: number): void {
+  deleteUsedBefore(usedBefore: number): Uint8Array | undefined {
+    const records = this.s.maxUsedBefore.get(usedBefore);
     this.s.deleteUsedBefore.run(usedBefore);
     this.s.dropEmptySites.run();
+    const floors = this.s.maxOrphanFloor.get();
+    this.s.dropOrphanFloors.run();
+    const max = [records, floors].filter((x): x is Uint8Array => x != null).map(asBytes);
+    return max.sort(compareBytes).at(-1);
+  }
+
+  floor(site: Uint8Array): Uint8Array | undefined {
+    const hlc = this.s.getFloor.get(site);
+    return hlc ? asBytes(hlc) : undefined;
+  }
+
+  setFloor(site: Uint8Array, hlc: Uint8Array): void {
+    this.s.setFloor.run(site, hlc);
   }
 }
