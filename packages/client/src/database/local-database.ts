@@ -229,7 +229,8 @@ export class LocalDatabase {
   }
 
   private toRow(cells: ReadonlyMap<string, SqlValue>, def: TableDefinition | undefined): Row {
-    const row: Row = {};
+    // No prototype: a column named __proto__ is then an ordinary own property, not the row's prototype.
+    const row: Row = Object.create(null) as Row;
     if (def) for (const col of Object.keys(def.columns)) row[col] = null;
     for (const [col, value] of cells) row[col] = value;
     return row;
