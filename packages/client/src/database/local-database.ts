@@ -165,11 +165,12 @@ export class LocalDatabase {
    * Replaces the replica's synced state with a snapshot stream. The engine clears the replica at
    * the header; local writes committed after this call and before that clear would be wiped, so
    * they are re-committed right after it (new HLCs, same values). Writes made earlier must
-   * already be on the server (SyncClient pushes them first).
+   * already be on the server (SyncClient pushes them first), or be listed in `keep` (local
+   * transactions the server refused): those are restored as they were, HLCs included.
    */
   async applySnapshot(
     chunks: AsyncIterable<SnapshotChunk> | Iterable<SnapshotChunk>,
-    options: SnapshotApplyOptions = {},
+    options: SnapshotApplyOptions & { readonly keep?: readonly ChangeSet[] } = {},
   ): Promise<void> {
     this.assertOpen();
     const journal: ChangeSet[] = [];
@@ -184,6 +185,7 @@ export class LocalDatabase {
           if (journaling) {
             journaling = false;
             stop();
+            this.restore(options.keep ?? [], checkpoint);
             this.recommit(journal, checkpoint);
           }
           options.onCheckpoint?.(checkpoint);
@@ -209,6 +211,15 @@ export class LocalDatabase {
     const cs = this.replica.commitLocal({ changes, migrations });
     this.events.emit('change', describeChangeSets('local', [cs]));
     return cs;
+  }
+
+  /** Re-applies kept transactions the snapshot header cleared (tables it did not keep, every migration). */
+  private restore(keep: readonly ChangeSet[], checkpoint: SnapshotCheckpoint): void {
+    const kept = new Set(checkpoint.completedTables);
+    const sets = keep
+      .map((cs) => ({ ...cs, changes: cs.changes.filter((c) => !kept.has(`${c.schema}.${c.table}`)) }))
+      .filter((cs) => cs.changes.length > 0 || cs.schemaMigrations.length > 0);
+    if (sets.length > 0) this.replica.applyChanges(sets);
   }
 
   /** Re-commits journaled local writes the snapshot header cleared (tables it did not keep). */
