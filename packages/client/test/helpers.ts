@@ -30,6 +30,7 @@ export interface Coordinator {
 export interface CoordinatorSettings {
   readonly dataDir: string;
   readonly sync?: Partial<CoordinatorConfig['sync']>;
+  readonly limits?: Partial<CoordinatorConfig['limits']>;
   readonly hooks?: CoordinatorHooks;
   readonly port?: number;
   readonly auth?: CoordinatorConfig['auth'];
@@ -42,6 +43,7 @@ export function coordinatorConfig(settings: CoordinatorSettings): CoordinatorCon
     port: settings.port ?? 0,
     dataDir: settings.dataDir,
     sync: { ...DEFAULT_CONFIG.sync, ...settings.sync },
+    limits: { ...DEFAULT_CONFIG.limits, ...settings.limits },
     ...(settings.auth ? { auth: settings.auth } : {}),
     logging: { ...DEFAULT_CONFIG.logging, level: 'silent' },
   };

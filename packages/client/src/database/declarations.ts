@@ -1,7 +1,7 @@
 // Table declarations, persisted in the replica's key/value store so they survive a restart, and
 // the migrations a (re)declaration needs: `create_table` the first time, `add_column` for columns
 // added later, nothing when the declaration is unchanged.
-import type { LocalMigration, Replica } from '@syncord/core';
+import { migrationKind, type LocalMigration, type Replica } from '@syncord/core';
 import {
   addColumnDdl,
   checkTableDefinition,
@@ -38,7 +38,9 @@ export class Declarations {
     const definition = checkTableDefinition(table, raw);
     const known = this.load(schema, table);
     const migrations: LocalMigration[] = [];
-    let version = known?.version ?? 0;
+    // Above every version held for this table, peers' included: a peer's add_column at the next
+    // version of our own record would otherwise be replaced by ours (last writer wins per version).
+    let version = Math.max(known?.version ?? 0, this.heldVersion(schema, table));
     if (known) {
       const before = known.definition;
       if (before.primaryKey.join('\0') !== definition.primaryKey.join('\0')) {
@@ -64,7 +66,7 @@ export class Declarations {
     } else if (this.replica.hasTable(schema, table)) {
       // A peer created the table already (or this replica did and crashed before recording the
       // declaration): adopt it rather than racing it with a second create_table.
-      version = 1;
+      version = Math.max(version, 1);
     } else {
       version = 1;
       migrations.push({
@@ -84,6 +86,16 @@ export class Declarations {
     };
     this.replica.setLocal(storageKey(schema, table), JSON.stringify(stored));
     this.cache.set(key(schema, table), { definition, version });
+  }
+
+  /** The highest schemaVersion of a table-kind migration the replica holds for this table. */
+  private heldVersion(schema: string, table: string): number {
+    let max = 0;
+    for (const m of this.replica.listMigrations()) {
+      if (m.schema === schema && m.table === table && migrationKind(m.type) === 'table')
+        max = Math.max(max, m.schemaVersion);
+    }
+    return max;
   }
 
   private load(schema: string, table: string): { definition: TableDefinition; version: number } | undefined {

@@ -165,11 +165,12 @@ export class LocalDatabase {
    * Replaces the replica's synced state with a snapshot stream. The engine clears the replica at
    * the header; local writes committed after this call and before that clear would be wiped, so
    * they are re-committed right after it (new HLCs, same values). Writes made earlier must
-   * already be on the server (SyncClient pushes them first).
+   * already be on the server (SyncClient pushes them first), or be listed in `keep` (local
+   * transactions the server refused): those are restored as they were, HLCs included.
    */
   async applySnapshot(
     chunks: AsyncIterable<SnapshotChunk> | Iterable<SnapshotChunk>,
-    options: SnapshotApplyOptions = {},
+    options: SnapshotApplyOptions & { readonly keep?: readonly ChangeSet[] } = {},
   ): Promise<void> {
     this.assertOpen();
     const journal: ChangeSet[] = [];
@@ -184,6 +185,7 @@ export class LocalDatabase {
           if (journaling) {
             journaling = false;
             stop();
+            this.restore(options.keep ?? [], checkpoint);
             this.recommit(journal, checkpoint);
           }
           options.onCheckpoint?.(checkpoint);
@@ -211,6 +213,15 @@ export class LocalDatabase {
     return cs;
   }
 
+  /** Re-applies kept transactions the snapshot header cleared (tables it did not keep, every migration). */
+  private restore(keep: readonly ChangeSet[], checkpoint: SnapshotCheckpoint): void {
+    const kept = new Set(checkpoint.completedTables);
+    const sets = keep
+      .map((cs) => ({ ...cs, changes: cs.changes.filter((c) => !kept.has(`${c.schema}.${c.table}`)) }))
+      .filter((cs) => cs.changes.length > 0 || cs.schemaMigrations.length > 0);
+    if (sets.length > 0) this.replica.applyChanges(sets);
+  }
+
   /** Re-commits journaled local writes the snapshot header cleared (tables it did not keep). */
   private recommit(journal: readonly ChangeSet[], checkpoint: SnapshotCheckpoint): void {
     const kept = new Set(checkpoint.completedTables);
@@ -229,7 +240,8 @@ export class LocalDatabase {
   }
 
   private toRow(cells: ReadonlyMap<string, SqlValue>, def: TableDefinition | undefined): Row {
-    const row: Row = {};
+    // No prototype: a column named __proto__ is then an ordinary own property, not the row's prototype.
+    const row: Row = Object.create(null) as Row;
     if (def) for (const col of Object.keys(def.columns)) row[col] = null;
     for (const [col, value] of cells) row[col] = value;
     return row;

@@ -46,6 +46,11 @@ export class Backoff {
     this.attempts = 0;
   }
 
+  /** Sets the attempt count back to `attempts` (undoing a reset that proved premature). */
+  restore(attempts: number): void {
+    this.attempts = Math.max(this.attempts, attempts);
+  }
+
   get attemptCount(): number {
     return this.attempts;
   }

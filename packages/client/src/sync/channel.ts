@@ -20,8 +20,19 @@ export class ConnectionClosed extends Error {
   override readonly name = 'ConnectionClosed';
 }
 
-/** The reply to get_changes, or the server's refusal to delta-sync from that watermark. */
-export type ChangesReply = ChangesMessage | 'resync';
+/**
+ * How one get_changes ended: its pages were handed to `onPage` in order. `paged` is set when the
+ * server marked a page `more: true`, i.e. it serves a catch-up as pages of one request and its
+ * last page means caught up. Or the server's refusal to delta-sync from that watermark.
+ */
+export type ChangesReply = { readonly changeSets: number; readonly paged: boolean } | 'resync';
+
+interface PendingChanges {
+  readonly reply: Deferred<ChangesReply>;
+  readonly onPage: (page: ChangesMessage) => void;
+  changeSets: number;
+  paged: boolean;
+}
 
 export interface ChannelHandler {
   /** Every decoded message that is not a reply the channel settled itself. */
@@ -36,7 +47,8 @@ export class Channel {
   private readonly opened = new Deferred<void>();
   private readonly ended = new Deferred<void>();
   private readonly ack = new Deferred<HandshakeAckMessage>();
-  private changes: Deferred<ChangesReply> | undefined;
+  private changes: PendingChanges | undefined;
+  private closeCode: number | undefined;
   private readonly applies = new Map<string, Deferred<ApplyResultMessage>>();
   private done = false;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -53,6 +65,16 @@ export class Channel {
     return this.done;
   }
 
+  /** The close code the socket ended with (the server's, or ours), once it has. */
+  get endCode(): number | undefined {
+    return this.closeCode;
+  }
+
+  /** A reply is awaited: a get_changes or an apply_changes is in flight. */
+  get awaitingReply(): boolean {
+    return this.changes !== undefined || this.applies.size > 0;
+  }
+
   /** Resolves when the channel has ended. */
   get closed(): Promise<void> {
     return this.ended.promise;
@@ -64,7 +86,10 @@ export class Channel {
     this.socket = socket;
     socket.onopen = () => this.opened.resolve();
     socket.onmessage = (ev: { data: unknown }) => this.onFrame(ev.data);
-    socket.onclose = () => this.end();
+    socket.onclose = (ev: { code?: number }) => {
+      this.closeCode ??= ev?.code;
+      this.end();
+    };
     socket.onerror = () => {}; // a close event always follows
     await this.opened.promise;
     if (this.heartbeatMs > 0) {
@@ -105,15 +130,18 @@ export class Channel {
     return this.ack.promise;
   }
 
-  /** Sends get_changes and waits for its reply; one at a time. */
-  async requestChanges(since: HLC | undefined): Promise<ChangesReply> {
-    const reply = new Deferred<ChangesReply>();
-    this.changes = reply;
+  /**
+   * Sends get_changes and hands each page of its reply to `onPage` as it arrives (synchronously,
+   * in order; a throw fails the request); resolves after the page without `more`. One at a time.
+   */
+  async requestChanges(since: HLC | undefined, onPage: (page: ChangesMessage) => void): Promise<ChangesReply> {
+    const pending: PendingChanges = { reply: new Deferred<ChangesReply>(), onPage, changeSets: 0, paged: false };
+    this.changes = pending;
     try {
       this.send(since ? { type: 'get_changes', sinceHLC: since } : { type: 'get_changes' });
-      return await reply.promise;
+      return await pending.reply.promise;
     } finally {
-      this.changes = undefined;
+      if (this.changes === pending) this.changes = undefined;
     }
   }
 
@@ -132,12 +160,19 @@ export class Channel {
   /** The server refused the pending get_changes with RESYNC_REQUIRED; false if none was pending. */
   resync(): boolean {
     if (!this.changes) return false;
-    this.changes.resolve('resync');
+    this.changes.reply.resolve('resync');
     return true;
   }
 
   failChanges(err: Error): void {
-    this.changes?.reject(err);
+    this.changes?.reply.reject(err);
+  }
+
+  /** Fails the push the server's error names by its requestId; false if none such is in flight. */
+  failApply(requestId: string, err: Error): boolean {
+    const reply = this.applies.get(requestId);
+    reply?.reject(err);
+    return reply !== undefined;
   }
 
   failApplies(err: Error): void {
@@ -148,6 +183,7 @@ export class Channel {
   end(code = 1000, reason = '', dead = false): void {
     if (this.done) return;
     this.done = true;
+    this.closeCode ??= code;
     clearInterval(this.heartbeat);
     try {
       // A dead peer never completes a close handshake: drop the socket where that is possible (ws).
@@ -160,7 +196,7 @@ export class Channel {
     const closed = new ConnectionClosed();
     this.opened.reject(closed);
     this.ack.reject(closed);
-    this.changes?.reject(closed);
+    this.changes?.reply.reject(closed);
     this.failApplies(closed);
     this.handler.onEnd();
     this.ended.resolve();
@@ -181,7 +217,7 @@ export class Channel {
         this.ack.resolve(msg);
         return;
       case 'changes':
-        this.changes?.resolve(msg);
+        this.onChangesPage(msg);
         return;
       case 'apply_result':
         if (msg.requestId !== undefined) this.applies.get(String(msg.requestId))?.resolve(msg);
@@ -191,5 +227,24 @@ export class Channel {
       default:
         this.handler.onMessage(msg);
     }
+  }
+
+  private onChangesPage(page: ChangesMessage): void {
+    const pending = this.changes;
+    if (!pending) return; // nothing asked: a stray reply changes nothing
+    try {
+      pending.onPage(page);
+    } catch (err) {
+      this.changes = undefined;
+      pending.reply.reject(err);
+      return;
+    }
+    pending.changeSets += page.changeSets.length;
+    if (page.more === true) {
+      pending.paged = true;
+      return;
+    }
+    this.changes = undefined;
+    pending.reply.resolve({ changeSets: pending.changeSets, paged: pending.paged });
   }
 }

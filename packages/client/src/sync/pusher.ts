@@ -4,12 +4,22 @@
 //
 // Only transactions that originated here are sent. Everything else in the replica came from the
 // server (the hub), so sending it back, as the reference client does, would only make the
-// server count duplicates; pages holding nothing of ours just move the watermark on.
-import { bytesEqual, compareHLC, type ChangeSet, type HLC, type SiteId } from '@syncord/core';
+// server count duplicates; pages holding nothing of ours just move the watermark on. Migrations
+// the server already holds are left out too (a transaction left empty is not sent at all).
+//
+// A push the server refuses outright (APPLY_CHANGES_ERROR: a user who may not write) parks the
+// pusher: the session has reported it once, and nothing is pushed again until a new local commit
+// (wake) or the next connection. A push dropped by the server's rate limit (RATE_LIMITED naming
+// its requestId) is sent again after a backoff delay, on the same connection.
+import { bytesEqual, compareHLC, type ChangeSet, type HLC, type SchemaMigration, type SiteId } from '@syncord/core';
 import type { ApplyResultMessage } from '@syncord/core';
 import type { LocalDatabase } from '../database/local-database.js';
-import type { RejectedChange } from './status.js';
+import type { Backoff } from './backoff.js';
+import { SyncError, type RejectedChange } from './status.js';
 import type { Watermarks } from './watermarks.js';
+
+/** How a flush ended: nothing left to push, or the server refused the push (parked). */
+export type PushOutcome = 'done' | 'refused';
 
 export interface PushChannel {
   /** Sends apply_changes; resolves with its apply_result, rejects if the connection ends first. */
@@ -24,18 +34,27 @@ export interface PusherOptions {
   readonly onError: (err: unknown) => void;
   /** Called whenever `idle` may have changed. */
   readonly onActivity: () => void;
+  /** Delays between re-sends of a push the server's rate limit dropped. */
+  readonly retryBackoff: Backoff;
+  /** True when the server is known to hold this migration already (so it is not pushed). */
+  readonly serverHolds: (migration: SchemaMigration) => boolean;
 }
 
 interface Batch {
+  /** Our unacknowledged transactions in the page, as sent (held migrations left out). */
   readonly own: ChangeSet[];
+  /** The max HLC of our unacknowledged transactions in the page, sent or not. */
+  readonly ownTop: HLC;
   /** The page's max HLC: once acknowledged, the position the next page starts from. */
   readonly top: HLC;
 }
 
 export class Pusher {
-  private running: Promise<void> | undefined;
+  private running: Promise<PushOutcome> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  private parked = false;
+  private wakeRetry: (() => void) | undefined;
 
   constructor(
     private readonly db: LocalDatabase,
@@ -45,14 +64,14 @@ export class Pusher {
     private readonly options: PusherOptions,
   ) {}
 
-  /** No push running or scheduled. */
+  /** No push running or scheduled (a parked pusher is idle: it waits for a new local commit). */
   get idle(): boolean {
     return this.running === undefined && this.timer === undefined;
   }
 
-  /** Pushes soon; local commits in quick succession share one push. */
+  /** Pushes soon; local commits in quick succession share one push. Does nothing while parked. */
   schedule(delayMs = this.options.debounceMs): void {
-    if (this.stopped || this.timer !== undefined) return;
+    if (this.stopped || this.parked || this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush().catch((err: unknown) => this.options.onError(err));
@@ -60,14 +79,21 @@ export class Pusher {
     this.options.onActivity();
   }
 
-  /** Pushes until nothing is pending; rejects when a push fails. */
-  async flush(): Promise<void> {
+  /** A new local commit: a refused push may be tried again, with it (at the next schedule). */
+  unpark(): void {
+    this.parked = false;
+  }
+
+  /** Pushes until nothing is pending or the server refuses; rejects when a push fails otherwise. */
+  async flush(): Promise<PushOutcome> {
     while (this.running) await this.running.catch(() => {});
-    if (this.stopped) return;
-    this.running = this.loop();
+    if (this.stopped) return 'done';
+    if (this.parked) return 'refused';
+    const running = this.loop();
+    this.running = running;
     this.options.onActivity();
     try {
-      await this.running;
+      return await running;
     } finally {
       this.running = undefined;
       this.options.onActivity();
@@ -79,21 +105,79 @@ export class Pusher {
     return this.nextBatch() !== undefined;
   }
 
+  /** Every transaction of ours not acknowledged yet, as stored. Synchronous; moves no watermark. */
+  unacknowledged(): ChangeSet[] {
+    const { replica } = this.db;
+    const sent = this.watermarks.sent();
+    const out: ChangeSet[] = [];
+    let cursor = this.watermarks.pushCursor();
+    while (true) {
+      const page = replica.getChangesSince(this.serverSiteId, cursor, { batchSize: this.options.batchSize });
+      if (page.length === 0) return out;
+      out.push(...page.filter((cs) => this.isPending(cs, sent)));
+      cursor = maxHlc(page);
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.wakeRetry?.();
   }
 
-  private async loop(): Promise<void> {
+  private async loop(): Promise<PushOutcome> {
     while (!this.stopped) {
       const batch = this.nextBatch();
-      if (!batch) return;
-      const result = await this.channel.apply(batch.own);
-      if (result.rejected && result.rejected.length > 0) await this.reportRejections(batch.own, result);
-      this.watermarks.advanceSent(maxHlc(batch.own));
+      if (!batch) return 'done';
+      if (batch.own.length > 0) {
+        const result = await this.send(batch.own);
+        if (result === 'refused') {
+          this.parked = true;
+          return 'refused';
+        }
+        if (result.rejected && result.rejected.length > 0) await this.reportRejections(batch.own, result);
+      }
+      this.watermarks.advanceSent(batch.ownTop);
       this.watermarks.setPushCursor(batch.top);
     }
+    return 'done';
+  }
+
+  /**
+   * One apply_changes and its apply_result. A drop by the rate limit is re-sent after a backoff
+   * delay (never at once: that would only be dropped again); an outright refusal is returned.
+   */
+  private async send(sets: readonly ChangeSet[]): Promise<ApplyResultMessage | 'refused'> {
+    while (true) {
+      try {
+        const result = await this.channel.apply(sets);
+        this.options.retryBackoff.reset();
+        return result;
+      } catch (err) {
+        if (!(err instanceof SyncError) || this.stopped) throw err;
+        if (err.code === 'APPLY_CHANGES_ERROR') return 'refused';
+        if (err.code !== 'RATE_LIMITED') throw err;
+        await this.sleep(this.options.retryBackoff.next());
+        if (this.stopped) throw err;
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakeRetry = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeRetry = done;
+    });
+  }
+
+  private isPending(cs: ChangeSet, sent: HLC | undefined): boolean {
+    return bytesEqual(cs.siteId, this.db.replica.siteId) && (!sent || compareHLC(cs.hlc, sent) > 0);
   }
 
   /** The next page holding unacknowledged transactions of ours, skipping pages without any. */
@@ -105,12 +189,23 @@ export class Pusher {
       if (page.length === 0) return undefined;
       const top = maxHlc(page);
       const sent = this.watermarks.sent();
-      const own = page.filter((cs) => bytesEqual(cs.siteId, replica.siteId) && (!sent || compareHLC(cs.hlc, sent) > 0));
-      if (own.length > 0) return { own, top };
+      const pending = page.filter((cs) => this.isPending(cs, sent));
+      if (pending.length > 0) return { own: this.withoutHeld(pending), ownTop: maxHlc(pending), top };
       // Nothing pending here (others' facts, or ours re-inserted by a snapshot): move on. The
       // replica recorded this page's position, so the walk always ends.
       this.watermarks.setPushCursor(top);
     }
+  }
+
+  /** The transactions as they need sending: migrations the server holds left out, empty ones dropped. */
+  private withoutHeld(sets: readonly ChangeSet[]): ChangeSet[] {
+    const out: ChangeSet[] = [];
+    for (const cs of sets) {
+      const migrations = cs.schemaMigrations.filter((m) => !this.options.serverHolds(m));
+      if (migrations.length === cs.schemaMigrations.length) out.push(cs);
+      else if (migrations.length > 0 || cs.changes.length > 0) out.push({ ...cs, schemaMigrations: migrations });
+    }
+    return out;
   }
 
   /**
@@ -125,7 +220,8 @@ export class Pusher {
       return;
     }
     for (const cs of own) {
-      const single = await this.channel.apply([cs]);
+      const single = await this.send([cs]);
+      if (single === 'refused') return;
       for (const r of single.rejected ?? []) this.report(cs, r);
     }
   }

@@ -1,6 +1,7 @@
 // What a SyncSession needs from its SyncClient, and what it hands back when it ends.
 import type { SiteId, UnknownServerMessage } from '@syncord/core';
 import type { LocalDatabase } from '../database/local-database.js';
+import type { BackoffOptions } from './backoff.js';
 import type { SocketFactory } from './socket.js';
 import type { RejectedChange, SyncError, SyncStatus } from './status.js';
 
@@ -11,6 +12,8 @@ export interface SessionOptions {
   readonly pushDebounceMs: number;
   readonly bootstrapOnEmpty: boolean;
   readonly heartbeatMs: number;
+  /** Delays between re-sends of a push the server's rate limit dropped. */
+  readonly retryBackoff: BackoffOptions;
 }
 
 export interface SessionTarget {
@@ -38,4 +41,9 @@ export interface SessionEnd {
   readonly handshaken: boolean;
   /** Set when a fatal error ended it: the client must not reconnect. */
   readonly fatal?: SyncError;
+  /**
+   * The server shed load (RATE_LIMITED, TOO_MANY_CONNECTIONS, close 1013 or 4008): the next
+   * attempt keeps backing off even though this connection had handshaken.
+   */
+  readonly throttled?: boolean;
 }

@@ -1,12 +1,12 @@
 // One connection's life: open, handshake, bootstrap by snapshot when needed, catch up with
-// get_changes until a reply comes back empty, push local transactions, apply live broadcasts, and
-// end when the socket closes. Reconnecting is the SyncClient's job; a session never reopens.
+// get_changes, push local transactions, apply live broadcasts, and end when the socket closes.
+// Reconnecting is the SyncClient's job; a session never reopens.
 import {
+  bytesEqual,
   compareHLC,
-  PROTOCOL_VERSION,
   type ChangeSet,
+  type ChangesMessage,
   type ErrorMessage,
-  type HandshakeAckMessage,
   type HLC,
   type ServerMessage,
   type SiteId,
@@ -14,17 +14,15 @@ import {
   type UnknownServerMessage,
 } from '@syncord/core';
 import { Channel, ConnectionClosed } from './channel.js';
-import { Pusher } from './pusher.js';
+import { connectedTo, handshake, type Connected } from './handshake.js';
 import { SnapshotFeed } from './snapshot-feed.js';
 import type { SessionEnd, SessionHost } from './session-host.js';
 import { SyncError } from './status.js';
-import { Watermarks } from './watermarks.js';
 
-interface Connected {
-  readonly serverSiteId: SiteId;
-  readonly watermarks: Watermarks;
-  readonly pusher: Pusher;
-}
+/** Close codes of a server shedding load: 1013 Try Again Later, 4008 handshake timeout. */
+const THROTTLE_CLOSE_CODES: ReadonlySet<number> = new Set([1013, 4008]);
+/** Our own close after a RATE_LIMITED we could not match to a request. */
+const RATE_LIMITED_CLOSE = { code: 4000, reason: 'Rate limited; reconnecting later' } as const;
 
 export class SyncSession {
   private readonly channel: Channel;
@@ -33,6 +31,7 @@ export class SyncSession {
   private caughtUp = false;
   private live = false;
   private fatal: SyncError | undefined;
+  private throttled = false;
   private readonly reported = new WeakSet<Error>();
   private unsubscribe: (() => void) | undefined;
 
@@ -74,7 +73,12 @@ export class SyncSession {
       this.unsubscribe?.();
       this.conn?.pusher.stop();
     }
-    return { handshaken: this.conn !== undefined, ...(this.fatal ? { fatal: this.fatal } : {}) };
+    const throttled = this.throttled || THROTTLE_CLOSE_CODES.has(this.channel.endCode ?? 0);
+    return {
+      handshaken: this.conn !== undefined,
+      ...(this.fatal ? { fatal: this.fatal } : {}),
+      ...(throttled ? { throttled } : {}),
+    };
   }
 
   /** Ends the connection (disconnect). */
@@ -83,53 +87,17 @@ export class SyncSession {
   }
 
   private async handshake(): Promise<Connected> {
-    const { db, target, options } = this.host;
-    this.channel.send({
-      type: 'handshake',
-      databaseId: target.databaseId,
-      siteId: db.siteId,
-      ...(target.token !== undefined ? { token: target.token } : {}),
-      protocolVersion: PROTOCOL_VERSION,
+    const ack = await handshake(this.channel, this.host);
+    const conn = connectedTo(ack.serverSiteId, this.channel, this.host, {
+      onError: (err) => this.fail(err),
+      onActivity: () => this.refreshStatus(),
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SyncError('HANDSHAKE_TIMEOUT', `No handshake_ack within ${options.handshakeTimeoutMs} ms`)),
-        options.handshakeTimeoutMs,
-      );
-    });
-    let ack: HandshakeAckMessage;
-    try {
-      ack = await Promise.race([this.channel.handshakeAck(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (ack.protocolVersion !== PROTOCOL_VERSION) {
-      throw new SyncError(
-        'PROTOCOL_VERSION_MISMATCH',
-        `Server speaks protocol ${ack.protocolVersion}, this client ${PROTOCOL_VERSION}`,
-        true,
-      );
-    }
-    const watermarks = new Watermarks(db.replica, ack.serverSiteId);
-    const pusher = new Pusher(
-      db,
-      ack.serverSiteId,
-      watermarks,
-      { apply: (sets) => this.channel.apply(this.host.nextRequestId(), sets) },
-      {
-        batchSize: options.batchSize,
-        debounceMs: options.pushDebounceMs,
-        onRejected: (r) => this.host.reportRejected(r),
-        onError: (err) => this.fail(err),
-        onActivity: () => this.refreshStatus(),
-      },
-    );
-    const conn: Connected = { serverSiteId: ack.serverSiteId, watermarks, pusher };
     this.conn = conn;
-    this.unsubscribe = db.subscribe((change) => {
+    this.unsubscribe = this.host.db.subscribe((change) => {
       if (change.source !== 'local' || this.channel.isEnded) return;
-      if (this.live && !this.feed) pusher.schedule();
+      // Something new to push: a push the server refused is tried again (once) with it.
+      conn.pusher.unpark();
+      if (this.live && !this.feed) conn.pusher.schedule();
       this.refreshStatus();
     });
     this.host.handshakeSucceeded(ack.serverSiteId);
@@ -153,13 +121,21 @@ export class SyncSession {
   private async bootstrap(conn: Connected, resume?: SnapshotCheckpoint): Promise<void> {
     // The snapshot replaces the replica: local writes the server lacks would be wiped, so they
     // are pushed first. The check and the request share one synchronous step, so no write can
-    // slip between them; writes after it are kept by LocalDatabase.applySnapshot.
-    do await conn.pusher.flush();
-    while (conn.pusher.hasPending());
+    // slip between them; writes after it are kept by LocalDatabase.applySnapshot. Writes the
+    // server refuses (a user who may not write) are kept too, restored as they were.
+    let keep: ChangeSet[] = [];
+    while (true) {
+      if ((await conn.pusher.flush()) === 'refused') {
+        keep = conn.pusher.unacknowledged();
+        break;
+      }
+      if (!conn.pusher.hasPending()) break;
+    }
     const feed = new SnapshotFeed(this.host.options.snapshotChunkTimeoutMs);
     this.feed = feed;
     this.channel.send(resume ? { type: 'resume_snapshot', checkpoint: resume } : { type: 'get_snapshot' });
     const applying = this.host.db.applySnapshot(feed, {
+      keep,
       onProgress: (p) => {
         // After a drop the received chunks still apply, but the status already says offline.
         if (this.feed === feed && !this.channel.isEnded) this.host.setStatus({ state: 'bootstrapping', progress: p });
@@ -181,28 +157,33 @@ export class SyncSession {
     this.refreshStatus();
   }
 
-  /** get_changes from the received watermark, again after every non-empty reply. */
+  /**
+   * get_changes from the received watermark; each page is applied and moves the watermark to its
+   * max, in order. A server that pages its reply (`more: true`) has sent everything once the last
+   * page is in; one that does not (the reference coordinator) is asked again until a reply is empty.
+   */
   private async catchUp(conn: Connected): Promise<void> {
+    const onPage = (page: ChangesMessage): void => {
+      if (page.changeSets.length === 0) return;
+      this.applyIncoming(page.changeSets, true);
+      const max = page.changeSets.reduce((m, cs) => (compareHLC(cs.hlc, m) > 0 ? cs.hlc : m), page.changeSets[0]!.hlc);
+      conn.watermarks.setReceived(max);
+    };
     while (true) {
-      const result = await this.channel.requestChanges(conn.watermarks.received());
+      const result = await this.channel.requestChanges(conn.watermarks.received(), onPage);
       if (result === 'resync') {
         // The server can no longer delta-sync from our watermark (retention): start over from a snapshot.
         await this.bootstrap(conn);
         conn.pusher.schedule(0);
         continue;
       }
-      if (result.changeSets.length === 0) return;
-      this.applyIncoming(result.changeSets, true);
-      const max = result.changeSets.reduce(
-        (m, cs) => (compareHLC(cs.hlc, m) > 0 ? cs.hlc : m),
-        result.changeSets[0]!.hlc,
-      );
-      conn.watermarks.setReceived(max);
+      if (result.paged || result.changeSets === 0) return;
     }
   }
 
   private applyIncoming(changeSets: readonly ChangeSet[], mustSucceed: boolean): void {
     try {
+      this.conn?.serverMigrations.record(changeSets.flatMap((cs) => cs.schemaMigrations));
       this.host.db.applyRemote(changeSets);
     } catch (err) {
       const error = new SyncError(
@@ -225,6 +206,7 @@ export class SyncSession {
         if (this.live && !this.feed) this.applyIncoming(msg.changeSets, false);
         return;
       case 'snapshot_chunk':
+        if (msg.chunk.type === 'schema-migration') this.conn?.serverMigrations.record([msg.chunk.migration]);
         this.feed?.push(msg.chunk);
         return;
       case 'snapshot_complete':
@@ -251,15 +233,28 @@ export class SyncSession {
       this.channel.end();
       return;
     }
+    if (msg.code === 'TOO_MANY_CONNECTIONS' || msg.code === 'RATE_LIMITED') this.throttled = true;
+    // An error naming its request settles exactly that push (the pusher retries or parks).
+    if (msg.requestId !== undefined && this.channel.failApply(String(msg.requestId), error)) return;
     if (msg.code === 'SNAPSHOT_ERROR') this.feed?.fail(msg.message);
     else if (msg.code === 'GET_CHANGES_ERROR') this.channel.failChanges(error);
     // One push is in flight at a time, so an apply error is its answer.
     else if (msg.code === 'APPLY_CHANGES_ERROR') this.channel.failApplies(error);
+    else if (msg.code === 'RATE_LIMITED' && this.channel.awaitingReply) {
+      // A dropped message we cannot name: its reply will never come. Waiting would hang and
+      // guessing could settle the wrong request, so the connection is dropped and reopened later.
+      this.channel.end(RATE_LIMITED_CLOSE.code, RATE_LIMITED_CLOSE.reason);
+    }
   }
 
-  /** Peer-relay request (§3.3): our coordinator never sends it; answered as the real client does. */
+  /**
+   * Peer-relay request (§3.3), answered as the real client does, except when it asks for what did
+   * not originate at the server itself: that is our own backlog, which the pusher already sends
+   * page by page as acknowledgements come; answering too would push every page twice.
+   */
   private answerRequestChanges(siteId: SiteId | undefined, since: HLC | undefined): void {
     if (!this.live || this.feed || !this.conn) return;
+    if (siteId !== undefined && bytesEqual(siteId, this.conn.serverSiteId)) return;
     const sets = this.host.db.replica.getChangesSince(siteId ?? this.conn.serverSiteId, since, {
       batchSize: this.host.options.batchSize,
     });

@@ -4,7 +4,7 @@
 import type { SiteId } from '@syncord/core';
 import type { LocalDatabase } from '../database/local-database.js';
 import { Emitter } from '../util/emitter.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { SessionHost, SessionOptions, SessionTarget } from './session-host.js';
 import { SyncSession } from './session.js';
 import { defaultSocketFactory, type SocketFactory } from './socket.js';
@@ -81,6 +81,9 @@ export class SyncClient {
       pushDebounceMs: nonNegative(options.pushDebounceMs ?? DEFAULTS.pushDebounceMs, 'pushDebounceMs'),
       bootstrapOnEmpty: options.bootstrapOnEmpty ?? DEFAULTS.bootstrapOnEmpty,
       heartbeatMs: nonNegative(options.heartbeatMs ?? DEFAULTS.heartbeatMs, 'heartbeatMs'),
+      // A push the rate limit dropped is re-sent with the reconnect delays.
+      retryBackoff:
+        options.reconnect === false || options.reconnect === undefined ? DEFAULT_BACKOFF : options.reconnect,
     };
     this.backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect ?? {});
     const factory = options.webSocket;
@@ -173,8 +176,12 @@ export class SyncClient {
         }),
       );
       this.session = session;
+      const attempts = this.backoff?.attemptCount ?? 0;
       const end = await session.run();
       this.session = undefined;
+      // A server shedding load (rate limit, too many connections) accepted the handshake but
+      // not the work: the next attempt backs off further instead of starting over at the base.
+      if (end.throttled) this.backoff?.restore(attempts);
       if (end.fatal && current()) {
         this.active = false;
         this.setStatus({ state: 'error', error: end.fatal });

@@ -35,7 +35,7 @@ import type {
 import { canDeltaSync, pruneTombstones } from './retention.js';
 import { markRestored, prunedHorizon } from './restored.js';
 import { applySnapshotChunks, readCheckpoint } from './snapshot-in.js';
-import { snapshotChunks } from './snapshot-out.js';
+import { snapshotChunks, toSchemaMigration } from './snapshot-out.js';
 import { tableRef, type ReplicaStore, type StoredCell } from './store.js';
 import { assertPk } from './validate-input.js';
 
@@ -177,6 +177,12 @@ export class Replica {
   holds(fact: Change | SchemaMigration): boolean {
     this.engine.assertOpen();
     return holdsFact(this.engine, fact);
+  }
+
+  /** Every schema migration stored (one per schema, kind, name and version: the LWW winner). */
+  listMigrations(): SchemaMigration[] {
+    this.engine.assertOpen();
+    return this.engine.store.listMigrations().map(toSchemaMigration);
   }
 
   hasTable(schema: string, table: string): boolean {

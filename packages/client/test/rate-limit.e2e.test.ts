@@ -1,0 +1,35 @@
+// End to end against the coordinator's per-connection message rate limit: a request it drops
+// (RATE_LIMITED, with no requestId from this coordinator) never leaves the client waiting for a
+// reply that will not come; the client reconnects with backoff and pushes everything.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { transactionIdOf } from '@syncord/core';
+import { dump, Harness, NOTES } from './harness.js';
+import { waitFor, within } from './helpers.js';
+
+describe('a rate-limited client', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = new Harness();
+  });
+  afterEach(() => h.dispose());
+
+  it('is not stranded by a dropped push: it reconnects with backoff and every write arrives', async () => {
+    const coord = await h.coordinator({ limits: { messageRatePerSecond: 20, messageBurst: 4 } });
+    const a = h.memoryDb();
+    const b = h.memoryDb();
+    a.declareTable('notes', NOTES);
+    const ca = h.client(a, { batchSize: 1 });
+    const cb = h.client(b);
+    await ca.connect(coord.url, 'db');
+    await cb.connect(coord.url, 'db');
+    await Promise.all([ca.whenSynced(), cb.whenSynced()]);
+
+    // One transaction per push, sent back to back: well past 4 messages at once.
+    for (let id = 0; id < 30; id++) a.put('notes', { id, title: `t${id}` });
+    await within(ca.whenSynced(), 10_000, 'A synced despite the rate limit');
+    await waitFor(() => dump(a) === dump(b) && b.list('notes').length === 30, { what: 'B to get every row' });
+    expect(h.errors.some((e) => e.code === 'RATE_LIMITED')).toBe(true);
+    const ids = h.pushedBy(a).map((cs) => transactionIdOf(cs.hlc));
+    expect(new Set(ids).size).toBe(31); // create_table + 30 rows, each applied
+  });
+});
