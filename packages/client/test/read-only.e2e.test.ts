@@ -20,8 +20,8 @@ describe('a read-only user', () => {
     return {
       ...recording,
       onAuthenticate: ({ token, siteId }) => ({ siteId: siteId!, ...(token ? { userId: token } : {}) }),
-      onAuthorize: async (client, op) => {
-        await recording.onAuthorize!(client, op);
+      onAuthorize: async (client, op, ctx) => {
+        await recording.onAuthorize!(client, op, ctx);
         return op.type !== 'apply_changes' || client.userId !== 'read-only';
       },
     };

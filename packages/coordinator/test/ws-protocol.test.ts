@@ -78,18 +78,18 @@ describe('WebSocket messages', () => {
     const db = freshDb();
     const a = await session(db);
     a.c.send({ type: 'get_changes' });
-    expect(await a.c.next()).toEqual({ type: 'changes', changeSets: [] });
+    expect(await a.c.next()).toEqual({ type: 'changes', changeSets: [], more: false });
     a.c.send({ type: 'apply_changes', requestId: 'apply-1', changes: [wire(writeRow(a.site, 't', [1], { v: 1 }))] });
     await a.c.next('apply_result');
     a.c.send({ type: 'get_changes', sinceHLC: '' });
-    expect(await a.c.next()).toEqual({ type: 'changes', changeSets: [] });
+    expect(await a.c.next()).toEqual({ type: 'changes', changeSets: [], more: false });
     const b = await session(db);
     b.c.send({ type: 'get_changes' });
     const reply = await b.c.next('changes');
     expect(reply.changeSets).toHaveLength(1);
     const last = (reply.changeSets as { hlc: string }[])[0]!.hlc;
     b.c.send({ type: 'get_changes', sinceHLC: last });
-    expect(await b.c.next()).toEqual({ type: 'changes', changeSets: [] });
+    expect(await b.c.next()).toEqual({ type: 'changes', changeSets: [], more: false });
   });
 
   it('echoes requestId exactly, string or number, and omits it when absent', async () => {
@@ -197,7 +197,7 @@ describe('error codes (§3.4)', () => {
     const again = await a.c.handshake({ databaseId: 'other', siteId: encodeSiteId(a.site) });
     expectError(again, 'ALREADY_AUTHENTICATED', true);
     a.c.send({ type: 'get_changes' });
-    expect(await a.c.next()).toEqual({ type: 'changes', changeSets: [] });
+    expect(await a.c.next()).toEqual({ type: 'changes', changeSets: [], more: false });
     expect(srv.server.service.stores.refCount(db)).toBe(1);
     expect(srv.server.service.stores.refCount('other')).toBe(0);
   });

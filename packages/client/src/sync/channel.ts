@@ -22,8 +22,8 @@ export class ConnectionClosed extends Error {
 
 /**
  * How one get_changes ended: its pages were handed to `onPage` in order. `paged` is set when the
- * server marked a page `more: true`, i.e. it serves a catch-up as pages of one request and its
- * last page means caught up. Or the server's refusal to delta-sync from that watermark.
+ * server's pages carry `more` (true on all but the last, false on the last), i.e. it serves the
+ * whole catch-up for one request and its last page means caught up. Or the server's refusal to delta-sync from that watermark.
  */
 export type ChangesReply = { readonly changeSets: number; readonly paged: boolean } | 'resync';
 
@@ -240,10 +240,9 @@ export class Channel {
       return;
     }
     pending.changeSets += page.changeSets.length;
-    if (page.more === true) {
-      pending.paged = true;
-      return;
-    }
+    // Any `more` field, true or false, says the server pages: its last page means caught up.
+    if (page.more !== undefined) pending.paged = true;
+    if (page.more === true) return;
     this.changes = undefined;
     pending.reply.resolve({ changeSets: pending.changeSets, paged: pending.paged });
   }

@@ -88,7 +88,7 @@ export async function serveNormalClient(ep: Endpoint, db: string): Promise<void>
   expect(await a.next()).toMatchObject({ type: 'apply_result', requestId: 'apply-1', applied: 1 });
   expect(await b.next()).toEqual({ type: 'push_changes', changeSets: [cs] });
   b.send({ type: 'get_changes' });
-  expect(await b.next()).toEqual({ type: 'changes', changeSets: [cs] });
+  expect(await b.next()).toEqual({ type: 'changes', changeSets: [cs], more: false });
   const posted = wire(writeRow(newSiteId(), 'notes', [2], { title: 'over HTTP' }, { counter: 1 }));
   const res = await fetch(`${ep.http}/${db}/changes`, {
     method: 'POST',

@@ -133,10 +133,16 @@ describe('server → client (PROTOCOL.md §3.3)', () => {
     for (const msg of cases) expect(decodeServerMessage(encodeServerMessage(msg))).toEqual(msg);
   });
 
-  it('writes `more` only on a page that has a successor, and requestId on an error only when given', () => {
+  it('writes `more` only when the server pages, and requestId on an error only when given', () => {
+    expect(encodeServerMessage({ type: 'changes', changeSets: [] })).toBe('{"type":"changes","changeSets":[]}');
     expect(encodeServerMessage({ type: 'changes', changeSets: [], more: false })).toBe(
-      '{"type":"changes","changeSets":[]}',
+      '{"type":"changes","changeSets":[],"more":false}',
     );
+    expect(decodeServerMessage('{"type":"changes","changeSets":[],"more":false}')).toEqual({
+      type: 'changes',
+      changeSets: [],
+      more: false,
+    });
     expect(encodeServerMessage({ type: 'changes', changeSets: [], more: true })).toBe(
       '{"type":"changes","changeSets":[],"more":true}',
     );

@@ -22,7 +22,9 @@ export interface HandshakeAckMessage {
 /**
  * Reply to get_changes: the client advances its received watermark to the max `hlc`. A catch-up
  * too large for one message arrives as several, in order; every one but the last carries
- * `more: true` (an extra field: clients that do not know it simply apply each page).
+ * `more: true` and the last `more: false` (an extra field: clients that do not know it simply apply
+ * each page; one that does knows from its presence that the server pages, so the last page means
+ * caught up).
  */
 export interface ChangesMessage {
   readonly type: 'changes';
@@ -116,7 +118,7 @@ export function encodeServerMessage(msg: ServerMessage): string {
       return JSON.stringify({
         type: msg.type,
         changeSets: msg.changeSets.map(encodeChangeSet),
-        ...(msg.more === true ? { more: true } : {}),
+        ...(msg.more !== undefined ? { more: msg.more } : {}),
       });
     case 'push_changes':
       return JSON.stringify({ type: msg.type, changeSets: msg.changeSets.map(encodeChangeSet) });
@@ -188,7 +190,7 @@ export function decodeServerMessage(text: string): ServerMessage | UnknownServer
         changeSets: expectArray(raw['changeSets'], 'changeSets').map((cs, i) =>
           decodeChangeSet(cs, `changeSets[${i}]`),
         ),
-        ...(type === 'changes' && raw['more'] === true ? { more: true } : {}),
+        ...(type === 'changes' && typeof raw['more'] === 'boolean' ? { more: raw['more'] } : {}),
       };
     case 'apply_result':
       return decodeApplyResult(raw);
