@@ -16,6 +16,8 @@ export const REDACTED_PATHS: readonly string[] = [
   'config.auth.tokens',
   's3.secretAccessKey',
   'config.s3.secretAccessKey',
+  'admin.token',
+  'config.admin.token',
 ];
 
 /** `auto` is for people at a terminal and for collectors reading a pipe alike. */
