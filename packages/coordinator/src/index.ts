@@ -18,3 +18,4 @@ export { createMetrics, DatabaseSessionGauge } from './metrics/index.js';
 export type { CoordinatorMetrics, MetricsOptions } from './metrics/index.js';
 export { createLogger } from './logging/index.js';
 export * from './durability/index.js';
+export * from './admin/index.js';

@@ -76,9 +76,25 @@ describe('disk eviction', () => {
       expect(images).toHaveLength(1);
       expect(gunzipSync((await getObject(client, s3.bucket, images[0]!)).body).equals(bytes)).toBe(true);
 
+      // The admin page lists it as evicted (from the marker it left), without restoring it.
+      const admin = async (route: string) =>
+        ((await (await fetch(`${server.http}/admin/api${route}`)).json()) as { data: Record<string, unknown> }).data;
+      expect(existsSync(`${file}.evicted`)).toBe(true);
+      expect(await admin('/databases?q=evict')).toMatchObject({
+        total: 1,
+        items: [{ databaseId: id, state: 'evicted', evictedAt: expect.any(Number) as number }],
+      });
+      expect(await admin(`/databases/${id}`)).not.toHaveProperty('replica');
+      expect(await admin('/overview')).toMatchObject({
+        databases: { evicted: 1 },
+        s3: { enabled: true, evictions: 1 },
+      });
+      expect(existsSync(file)).toBe(false);
+
       // A new client opens it: restored transparently, identity and data intact.
       const fresh = await join(server, id, newSiteId());
       expect(fresh.ack.serverSiteId).toBe(before.ack.serverSiteId);
+      expect(existsSync(`${file}.evicted`)).toBe(false);
       expect(await catchUp(fresh)).toEqual(everything);
       await fresh.socket.close();
 

@@ -84,6 +84,8 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   's3.flushTimeoutMs': ['2000', 2000],
   'diskEviction.enabled': ['false', false],
   'diskEviction.idleMs': ['60000', 60_000],
+  'admin.token': ['op-secret', 'op-secret'],
+  'admin.maxPageSize': ['100', 100],
 };
 
 /** Options valid only together with another one (the S3 key pair). */

@@ -25,6 +25,7 @@ const SECTION_PREFIX: Record<string, { env: string; flag: string }> = {
   diskEviction: { env: 'DISK_EVICTION_', flag: 'disk-eviction-' },
   logging: { env: 'SYNC_LOG_', flag: 'log-' },
   metrics: { env: 'SYNC_METRICS_', flag: 'metrics-' },
+  admin: { env: 'SYNC_ADMIN_', flag: 'admin-' },
 };
 const sectionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('.')));
 const upperSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();

@@ -468,6 +468,23 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     unit: 'ms',
     description: 'How long a database stays closed on local disk before it is evicted.',
   },
+  {
+    key: 'admin.token',
+    env: 'SYNC_ADMIN_TOKEN',
+    flag: 'admin-token',
+    arg: '<token>',
+    kind: optionalText('a token'),
+    description:
+      'Token of the admin page ({basePath}/admin), as a Bearer header or through its login form (never logged). With auth.mode none the page is open; otherwise it is off while this is empty.',
+  },
+  {
+    key: 'admin.maxPageSize',
+    env: 'SYNC_ADMIN_MAX_PAGE_SIZE',
+    flag: 'admin-max-page-size',
+    arg: '<n>',
+    kind: positive,
+    description: 'Most databases, or rows of a table, that one admin request lists; a larger limit is refused (400).',
+  },
 ];
 
 /** The `-c, --config` flag is not a config key; it is listed with the options for help and docs. */

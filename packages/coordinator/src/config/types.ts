@@ -129,6 +129,13 @@ export interface CoordinatorConfig {
     /** How long a database stays closed on disk before it is evicted. */
     idleMs: number;
   };
+  /** The admin page at `{basePath}/admin`. */
+  admin: {
+    /** Bearer token (or login form) of the admin page; empty turns it off unless auth.mode is none. */
+    token: string;
+    /** Most databases or rows one admin page request returns. */
+    maxPageSize: number;
+  };
 }
 
 export const DEFAULT_CONFIG: CoordinatorConfig = {
@@ -181,6 +188,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     flushTimeoutMs: 10 * 1000,
   },
   diskEviction: { enabled: true, idleMs: 3600 * 1000 },
+  admin: { token: '', maxPageSize: 500 },
 };
 
 /** A partial config as a file, environment or command line gives it; merged per section. */

@@ -12,6 +12,7 @@ import type { CoordinatorConfig } from '../config/types.js';
 import { defaultStorageName, removeDatabaseFiles, STORE_FILE_EXTENSION, unescapeDatabaseId } from '../stores/index.js';
 import type { ArchiveLayout } from './archive-keys.js';
 import { totalsOf, type DurabilityMetrics, type OutboxTotals } from './durability-metrics.js';
+import { markEvicted } from './evicted-marker.js';
 import { uploadImage } from './image.js';
 import type { ObjectStore } from './object-store.js';
 import type { OutboxDrain } from './outbox-drain.js';
@@ -191,6 +192,7 @@ export class ClosedDatabases {
     // An open that arrived during the upload keeps the file (the image is merely one more base).
     if (w.cancelled || this.candidates.get(databaseId) !== candidate) return;
     removeDatabaseFiles(file);
+    markEvicted(file, { databaseId, evictedAt: this.options.now(), image: key });
     this.candidates.delete(databaseId);
     this.options.metrics.evictionsTotal.inc();
     this.options.log.info({ databaseId, key }, 'database evicted from local disk (image in S3)');

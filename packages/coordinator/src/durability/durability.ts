@@ -15,6 +15,7 @@ import type { CoordinatorConfig } from '../config/types.js';
 import type { StoreManager, StoreManagerHooks } from '../stores/index.js';
 import { ArchiveLayout, s3StoragePath } from './archive-keys.js';
 import { encodeBatch } from './batch-record.js';
+import { clearEvicted } from './evicted-marker.js';
 import { ClosedDatabases } from './closed-databases.js';
 import {
   createDurabilityMetrics,
@@ -63,6 +64,8 @@ export class Durability {
   private readonly closedDbs: ClosedDatabases;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** The newest snapshot uploaded since start, of any database. */
+  lastSnapshot: { readonly databaseId: string; readonly at: number } | undefined;
   private stores: StoreManager | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopping = false;
@@ -115,7 +118,10 @@ export class Durability {
   /** Before a database file is opened: waits out work on it, restores it when it is missing. */
   async prepareOpen(databaseId: string, file: string): Promise<RestoreReport | undefined> {
     await this.closedDbs.claim(databaseId);
-    if (existsSync(file)) return undefined;
+    if (existsSync(file)) {
+      clearEvicted(file);
+      return undefined;
+    }
     try {
       const report = await restoreDatabase({
         store: this.store,
@@ -124,6 +130,7 @@ export class Durability {
         openFile: this.options.openFile,
         log: this.log,
       });
+      clearEvicted(file);
       if (report) {
         this.metrics.restoresTotal.inc();
         this.log.info(
@@ -264,6 +271,7 @@ export class Durability {
         const replica = handle?.replica ?? db.replica;
         const { mark, report } = await snapshotTo(this.store, this.layoutFor(databaseId), replica, this.now);
         db.mark = mark;
+        this.lastSnapshot = { databaseId, at: mark.at };
         this.metrics.snapshotsTotal.inc();
         this.log.info(
           { databaseId, snapshotId: report.snapshotId, entries: report.entries, seq: mark.seq },
@@ -292,7 +300,8 @@ export class Durability {
     );
   }
 
-  private outboxTotals(): OutboxTotals {
+  /** Batches waiting for their upload, in open databases and in closed ones known to hold some. */
+  outboxTotals(): OutboxTotals {
     const open: OutboxTotals[] = [];
     for (const db of this.open.values()) {
       try {

@@ -15,4 +15,7 @@ export { restoreDatabase, RestoreError } from './restore.js';
 export type { OpenFile, RestoreInput, RestoreReport } from './restore.js';
 export { pruneArchive, restorableFrom } from './retention.js';
 export { uploadImage } from './image.js';
-export type { DurabilityMetrics } from './durability-metrics.js';
+export { EVICTED_SUFFIX, readEvicted } from './evicted-marker.js';
+export { readMark } from './snapshot-schedule.js';
+export type { EvictedMarker } from './evicted-marker.js';
+export type { DurabilityMetrics, OutboxTotals } from './durability-metrics.js';

@@ -18,6 +18,8 @@ export const REDACTED_PATHS: readonly string[] = [
   'config.s3.secretAccessKey',
   'metrics.token',
   'config.metrics.token',
+  'admin.token',
+  'config.admin.token',
 ];
 
 /** `auto` is for people at a terminal and for collectors reading a pipe alike. */

@@ -21,6 +21,7 @@ import { TokenWhitelist } from './authenticate.js';
 import { SyncConnection, type ConnectionHost, type ConnectionSink } from './connection.js';
 import type { ServiceContext } from './context.js';
 import { DataDirHealth } from './data-dir-health.js';
+import { DatabaseActivity } from './database-activity.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
 import { changesStream, getChanges } from './get-changes.js';
 import { GroupCommit } from './group-commit.js';
@@ -66,6 +67,10 @@ export class CoordinatorService implements ConnectionHost {
   readonly stores: StoreManager;
   /** S3 durability; undefined when S3 is off (`s3.bucket` empty). */
   readonly durability: Durability | undefined;
+  /** Last use and arrival rate of each open database (the admin page). */
+  readonly activity = new DatabaseActivity();
+  /** ms time the service was created. */
+  readonly startedAtMs = Date.now();
   readonly log: Logger;
   private readonly connections = new Set<SyncConnection>();
   private readonly sessions = new Set<Session>();
@@ -111,11 +116,12 @@ export class CoordinatorService implements ConnectionHost {
       logger: this.log,
       onOpenCountChange: (n) => this.metrics.openStores.set(n),
       ...(durability
-        ? {
-            beforeClose: (databaseId: string, replica: Replica) => durability.beforeClose(databaseId, replica),
-            afterClose: (databaseId: string, file: string) => durability.afterClose(databaseId, file),
-          }
+        ? { beforeClose: (databaseId: string, replica: Replica) => durability.beforeClose(databaseId, replica) }
         : {}),
+      afterClose: (databaseId: string, file: string) => {
+        this.activity.forget(databaseId);
+        durability?.afterClose(databaseId, file);
+      },
       openReplica: async (file, databaseId) => {
         // A database with no local file is restored from S3 first (evicted, or the disk was lost).
         await durability?.prepareOpen(databaseId, file);
@@ -187,6 +193,7 @@ export class CoordinatorService implements ConnectionHost {
   }
 
   getChanges(session: Session, sinceHLC?: HLC): Promise<ChangeSet[]> {
+    this.activity.touch(session.databaseId);
     return this.track('GET_CHANGES_ERROR', () => getChanges(this.ctx, session, sinceHLC));
   }
 
@@ -209,7 +216,9 @@ export class CoordinatorService implements ConnectionHost {
   }
 
   applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome> {
-    return this.track('APPLY_CHANGES_ERROR', () => applyChanges(this.ctx, session, changeSets));
+    return this.track('APPLY_CHANGES_ERROR', async () =>
+      this.noteApplied(session, applyChanges(this.ctx, session, changeSets)),
+    );
   }
 
   /** An apply in two steps: resolves once queued for its group commit; `done` after the commit. */
@@ -218,6 +227,7 @@ export class CoordinatorService implements ConnectionHost {
       const pending = await startApply(this.ctx, session, changeSets);
       // In flight until committed (added before the queuing step leaves the set), so a drain waits for it.
       this.hold(pending.done);
+      void this.noteApplied(session, pending.done).catch(() => undefined);
       return pending;
     });
   }
@@ -227,6 +237,7 @@ export class CoordinatorService implements ConnectionHost {
    * stream is tracked from its first chunk until it ends, so close() ends it before the stores close.
    */
   snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {
+    this.activity.touch(session.databaseId);
     return this.streams.track(() => {
       if (this.shuttingDown) throw new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down');
       return snapshotStream(this.ctx, session, resume);
@@ -303,6 +314,7 @@ export class CoordinatorService implements ConnectionHost {
   sessionStarted(_connection: SyncConnection, session: Session): void {
     this.sessions.add(session);
     this.metrics.databaseSessions.inc(session.databaseId);
+    this.activity.touch(session.databaseId);
   }
 
   sessionEnded(_connection: SyncConnection, session: Session): void {
@@ -311,6 +323,13 @@ export class CoordinatorService implements ConnectionHost {
 
   connectionClosed(connection: SyncConnection): void {
     if (this.connections.delete(connection)) this.metrics.wsConnectionsActive.dec();
+  }
+
+  /** Passes the apply's outcome through, recording what it applied. */
+  private async noteApplied(session: Session, outcome: Promise<ApplyOutcome>): Promise<ApplyOutcome> {
+    const result = await outcome;
+    this.activity.applied(session.databaseId, result.applied);
+    return result;
   }
 
   private track<T>(code: ErrorCode, run: () => Promise<T>): Promise<T> {

@@ -11,6 +11,7 @@ import { Heartbeat } from './heartbeat.js';
 import { registerHealthRoutes, registerStatusRoutes } from './ops-routes.js';
 import type { Corkable, SocketSenderOptions } from './socket-sender.js';
 import { registerSyncRoutes } from './sync-routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { releaseUpgrade } from './upgrade-release.js';
 import { handleWebSocket } from './ws-handler.js';
 
@@ -108,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         });
       });
       registerStatusRoutes(scope, service);
+      registerAdminRoutes(scope, service, normalizeBasePath(config.basePath));
       registerSyncRoutes(scope, service);
     },
     { prefix: normalizeBasePath(config.basePath) },

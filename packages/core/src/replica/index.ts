@@ -19,6 +19,7 @@ export type {
   TombstoneCursor,
   SnapshotReader,
   PruneResult,
+  TableStats,
 } from './store.js';
 export { tableRef, migrationKind } from './store.js';
 export { STORE_FORMAT_VERSION } from './engine.js';

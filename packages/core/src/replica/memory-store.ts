@@ -5,7 +5,7 @@ import { bytesEqual, compareBytes, toHex } from '../clock/bytes.js';
 import { BASE_BYTES, opSeqOf, siteOfHlc } from './hlc-parts.js';
 import { MemorySnapshotReader } from './memory-snapshot.js';
 import type { OutboxEntry, OutboxStats } from './replica-api.js';
-import { firstAfter, sortedCells, sortedKeys } from './sorted-keys.js';
+import { byString, firstAfter, sortedCells, sortedKeys } from './sorted-keys.js';
 import {
   type MigrationKind,
   type RowWrite,
@@ -19,6 +19,7 @@ import {
   type StoredMigration,
   type StoredTombstone,
   type TableRef,
+  type TableStats,
   type WatermarkRecord,
 } from './store.js';
 
@@ -232,6 +233,19 @@ export class MemoryReplicaStore implements ReplicaStore {
     for (const m of this.migrations.values())
       if (m.kind === 'table' && m.schema === schema && m.table === table) return true;
     return false;
+  }
+
+  tableStats(): TableStats[] {
+    const refs = new Map<string, TableRef>();
+    for (const maps of [this.cells, this.tombstones] as Map<string, TableMap<unknown>>[])
+      for (const [key, t] of maps) refs.set(key, t.ref);
+    return [...refs.keys()].sort(byString).map((key) => {
+      let cells = 0;
+      const rows = this.cells.get(key)?.rows;
+      for (const row of rows?.values() ?? []) cells += row.size;
+      const tombstones = this.tombstones.get(key)?.rows.size ?? 0;
+      return { table: refs.get(key)!, rows: rows?.size ?? 0, cells, tombstones };
+    });
   }
 
   pruneTombstones(createdBefore: number): PruneResult {

@@ -1,7 +1,7 @@
 // The public face of the merge engine that the coordinator and the client program against.
 import type { HLC } from '../clock/hlc.js';
 import type { SiteId } from '../clock/site-id.js';
-import type { ApplyResult, ChangeSet, SnapshotCheckpoint } from '../wire/types.js';
+import type { ApplyResult, ChangeSet, SnapshotCheckpoint, SqlValue } from '../wire/types.js';
 
 export interface ReplicaOptions {
   /** When true, a column write newer than a row's tombstone revives the row. Default false. */
@@ -124,3 +124,34 @@ export interface DeltaSyncCheck {
  * when it never pruned one, 'unknown' when that is not known (a backup that did not record it).
  */
 export type PrunedHorizon = HLC | 'none' | 'unknown';
+
+/** One live cell as stored: its value, the HLC that wrote it (whose site is its origin), its arrival. */
+export interface CellVersion {
+  readonly column: string;
+  readonly value: SqlValue;
+  readonly hlc: HLC;
+  readonly seq: number;
+}
+
+/** A live row with every cell's version, columns in name order. */
+export interface RowVersionsView {
+  /** Canonical row identity; pass the last one of a page as `after` to read the next page. */
+  readonly pkKey: string;
+  readonly pk: readonly SqlValue[];
+  readonly cells: readonly CellVersion[];
+}
+
+export interface RowPage {
+  readonly rows: RowVersionsView[];
+  /** Set when more rows may follow: the `after` of the next page. */
+  readonly next?: string;
+}
+
+/** Live contents of one table. */
+export interface TableCounts {
+  readonly schema: string;
+  readonly table: string;
+  readonly rows: number;
+  readonly cells: number;
+  readonly tombstones: number;
+}

@@ -1,7 +1,7 @@
 // The merge engine's public face: one replica of one database over a ReplicaStore. The
 // coordinator (a replica that relays) and the client SDK both program against this class.
 import type { HLC } from '../clock/hlc.js';
-import { hlcToBytes } from '../clock/hlc.js';
+import { hlcFromBytes, hlcToBytes } from '../clock/hlc.js';
 import type { SiteId } from '../clock/site-id.js';
 import type {
   ApplyResult,
@@ -29,7 +29,9 @@ import type {
   GetChangesOptions,
   PrunedHorizon,
   ReplicaOptions,
+  RowPage,
   SnapshotApplyOptions,
+  TableCounts,
   SnapshotOptions,
 } from './replica-api.js';
 import { canDeltaSync, pruneTombstones } from './retention.js';
@@ -226,6 +228,31 @@ export class Replica {
       if (rows.length < LIST_PAGE_ROWS) return;
       after = rows[rows.length - 1]![0]!.pkKey;
     }
+  }
+
+  /** Every table with live cells or tombstones and its counts; counts every row, so not for hot paths. */
+  tableCounts(): TableCounts[] {
+    this.engine.assertOpen();
+    return this.engine.store.tableStats().map(({ table, rows, cells, tombstones }) => ({
+      schema: table.schema,
+      table: table.table,
+      rows,
+      cells,
+      tombstones,
+    }));
+  }
+
+  /** Up to `limit` live rows of a table after the row `after` (a pkKey), in pk-key order, with cell versions. */
+  readRowPage(schema: string, table: string, limit: number, after?: string): RowPage {
+    this.engine.assertOpen();
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    const rows = this.engine.store.rowPage(tableRef(schema, table), after, limit).map((cells) => ({
+      pkKey: cells[0]!.pkKey,
+      pk: cells[0]!.pk,
+      cells: cells.map((c) => ({ column: c.column, value: c.value, hlc: hlcFromBytes(c.hlc), seq: c.seq })),
+    }));
+    return rows.length < limit ? { rows } : { rows, next: rows[rows.length - 1]!.pkKey };
   }
 
   close(): void {

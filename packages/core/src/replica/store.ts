@@ -79,6 +79,15 @@ export interface ScannedTx {
   readonly facts: ScannedFact[];
 }
 
+/** One table's live contents, counted (for operator views; a full count, so never on a hot path). */
+export interface TableStats {
+  readonly table: TableRef;
+  /** Rows with at least one live cell. */
+  readonly rows: number;
+  readonly cells: number;
+  readonly tombstones: number;
+}
+
 /** What a merge writes to one row, applied in this order. */
 export interface RowWrite {
   readonly pkKey: string;
@@ -197,6 +206,8 @@ export interface ReplicaStore {
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][];
   /** Any live cell, tombstone or table-kind migration for it. */
   hasTable(schema: string, table: string): boolean;
+  /** Every table holding live cells or tombstones, in table-key order, with its counts. */
+  tableStats(): TableStats[];
 
   /** Deletes tombstones with createdAt < `createdBefore`. */
   pruneTombstones(createdBefore: number): PruneResult;

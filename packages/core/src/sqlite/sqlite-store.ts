@@ -12,6 +12,7 @@ import type {
   ScannedTx,
   StoredMigration,
   TableRef,
+  TableStats,
   WatermarkRecord,
 } from '../replica/store.js';
 import { FactScanner } from './fact-scan.js';
@@ -70,6 +71,13 @@ function prepareStatements(db: Database.Database) {
         "SELECT EXISTS (SELECT 1 FROM migrations WHERE kind = 'table' AND schema = ? AND name = ?)",
       )
       .pluck(),
+    // A fragment's meta holds [column, opSeq] pairs, so its live cells are half its array length.
+    cellStats: db
+      .prepare<[], [number, number, number]>(
+        'SELECT tbl, count(DISTINCT pk), sum(json_array_length(meta)) / 2 FROM cells GROUP BY tbl',
+      )
+      .raw(),
+    tombstoneStats: db.prepare<[], [number, number]>('SELECT tbl, count(*) FROM tombstones GROUP BY tbl').raw(),
     pruneStats: db
       .prepare<[number], [number, number | null, Uint8Array | null]>(
         'SELECT count(*), max(seq), max(hlc) FROM tombstones WHERE created < ?',
@@ -236,6 +244,19 @@ export class SqliteReplicaStore implements ReplicaStore {
     const id = this.s.findTable.get(schema, table);
     if (id !== undefined && this.s.tableHasFacts.get(id, id) === 1) return true;
     return this.s.tableHasMigration.get(schema, table) === 1;
+  }
+
+  tableStats(): TableStats[] {
+    const counts = new Map<number, { rows: number; cells: number; tombstones: number }>();
+    for (const [tbl, rows, cells] of this.s.cellStats.all()) counts.set(tbl, { rows, cells, tombstones: 0 });
+    for (const [tbl, tombstones] of this.s.tombstoneStats.all()) {
+      const c = counts.get(tbl);
+      if (c) c.tombstones = tombstones;
+      else counts.set(tbl, { rows: 0, cells: 0, tombstones });
+    }
+    return [...counts]
+      .map(([tbl, c]) => ({ table: this.tables.refOf(tbl), ...c }))
+      .sort((a, b) => (a.table.key < b.table.key ? -1 : a.table.key > b.table.key ? 1 : 0));
   }
 
   pruneTombstones(createdBefore: number): PruneResult {
