@@ -2,7 +2,7 @@
 // a temp data dir; its address is read from its own "Syncord ready" JSON log line. Used where a
 // test must kill the whole process (SIGKILL) or check that it survives.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -39,7 +39,7 @@ function tsxEntry(): string[] {
  * The sources bundled once per test process with esbuild (tsx's own compiler): a restart then
  * costs about half the CPU of tsx, which dominates a test that restarts the server 20 times.
  * Dependencies stay external, imported by absolute path; the bundle sits two levels below a copy
- * of the package.json, as dist/cli/main.js does (the CLI reads its version from there).
+ * of the package.json and its assets, as dist/cli/main.js does (the CLI reads its version there).
  */
 async function bundleEntry(): Promise<string[] | undefined> {
   let esbuild: typeof Esbuild;
@@ -51,6 +51,8 @@ async function bundleEntry(): Promise<string[] | undefined> {
   const dir = mkdtempSync(path.join(tmpdir(), 'syncord-cli-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   copyFileSync(path.join(REPO_ROOT, 'packages/coordinator/package.json'), path.join(dir, 'package.json'));
+  // Files the server reads beside its code (the admin page), where the package keeps them.
+  cpSync(path.join(REPO_ROOT, 'packages/coordinator/assets'), path.join(dir, 'assets'), { recursive: true });
   mkdirSync(path.join(dir, 'dist/cli'), { recursive: true });
   const outfile = path.join(dir, 'dist/cli/main.mjs');
   await esbuild.build({
