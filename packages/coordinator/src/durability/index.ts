@@ -4,7 +4,7 @@ export { Durability } from './durability.js';
 export type { DurabilityOptions } from './durability.js';
 export { ArchiveLayout, defaultS3StoragePath, keyTimestamp, s3StoragePath, timeOfKey } from './archive-keys.js';
 export type { ArchiveKind, ArchivedObject } from './archive-keys.js';
-export { ObjectStore, createS3Client, UPLOAD_PART_BYTES } from './object-store.js';
+export { ObjectStore, UPLOAD_PART_BYTES } from './object-store.js';
 export type { ObjectWrite } from './object-store.js';
 export { decodeBatch, encodeBatch } from './batch-record.js';
 export type { BatchBody, DecodedBatch } from './batch-record.js';
