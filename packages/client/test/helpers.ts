@@ -63,19 +63,30 @@ export async function startCoordinator(settings: CoordinatorSettings): Promise<C
 const CLI = fileURLToPath(new URL('../../coordinator/dist/cli/main.js', import.meta.url));
 
 /** The `syncord` command as a child process; resolves once it accepts connections. */
+/**
+ * Starts the syncord CLI and resolves once it logs that it is ready. Start-up is CPU work (about
+ * 0.6 s of module loading alone); beside other test files on two cores it has been seen to take
+ * several seconds, so the bound is the one child-server.ts uses, and an early exit fails at once.
+ */
 export async function startCli(dataDir: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {
-    env: { ...process.env, SYNC_LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SYNC_LOG_LEVEL: 'info', SYNC_LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  let stdout = '';
+  let ready = false;
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout = (stdout + d.toString()).slice(-4096);
+    if (stdout.includes('Syncord ready')) ready = true;
+  });
   await waitFor(
-    async () => {
+    () => {
       if (child.exitCode !== null) throw new Error(`syncord exited with ${child.exitCode}: ${stderr}`);
-      return canConnect(port);
+      return ready;
     },
-    { timeoutMs: 8000, what: 'the syncord CLI to listen' },
+    { timeoutMs: 30_000, what: 'the syncord CLI to log that it is ready' },
   );
   return child;
 }
@@ -87,17 +98,6 @@ export async function stopCli(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** A free TCP port on 127.0.0.1 (for a server that must come back on the same port). */
