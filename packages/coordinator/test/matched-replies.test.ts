@@ -43,15 +43,18 @@ async function stored(server: TestServer): Promise<unknown[]> {
   return ((await res.json()) as { data: { changes: unknown[] } }).data.changes;
 }
 
-// A burst of 3 at 50 messages/s: after the handshake and three pings the bucket is empty
-// however long the handshake took (a refill between messages written in one tick is a few
-// thousandths of a token), and a connection is closed for flooding only 3 messages in debt.
+// A burst of 3 at 50 messages/s: after three pings the bucket is empty (a refill between
+// messages written in one tick is a few thousandths of a token), so the next message is dropped;
+// a connection is closed for flooding only 3 messages in debt.
 const RATE = { limits: { messageRatePerSecond: 50, messageBurst: 3 } };
 
 describe('a message dropped by the rate limiter', () => {
   it('answers an apply_changes with RATE_LIMITED echoing its requestId, keeps the socket, stores nothing', async () => {
     const server = await serve(RATE);
     const c = await open(server);
+    // The bucket refills to its burst (3) within 60 ms at 50/s, whatever the handshake left in it:
+    // then exactly the three pings fit, and the apply is the one message dropped.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     for (let i = 0; i < 3; i++) c.send({ type: 'ping' });
     c.send({ type: 'apply_changes', requestId: 'apply-9', changes: [row(1)] });
     const replies = await take(c, 4);
