@@ -6,7 +6,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { encodeSiteId } from '@syncord/core';
-import { openSqliteReplica } from '@syncord/core/sqlite';
 import type { CliOptions, ConfigKey, Environment } from '../config/index.js';
 import {
   CONFIG_FILE_OPTION,
@@ -17,6 +16,7 @@ import {
   loadConfig,
 } from '../config/index.js';
 import { ArchiveLayout, defaultS3StoragePath, ObjectStore, restoreDatabase } from '../durability/index.js';
+import { openServerReplica } from '../service/database-stores.js';
 import { checkDatabaseId, InvalidDatabaseIdError, storageFilePath } from '../stores/index.js';
 import type { CliOutput } from './program.js';
 import { USAGE_ERROR } from './program.js';
@@ -114,8 +114,7 @@ export async function runRestoreCommand(
       layout,
       targetFile: target,
       at,
-      openFile: (file, siteId) =>
-        openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection, ...(siteId ? { siteId } : {}) }),
+      openFile: (file, siteId) => openServerReplica(config, file, siteId),
     });
     if (!report) {
       output.stderr(

@@ -4,29 +4,28 @@ import {
   ProtocolError,
   type ChangeSet,
   type ChangesPage,
-  type Replica,
   type ErrorCode,
   type HLC,
   type SnapshotCheckpoint,
   type SnapshotChunk,
 } from '@syncord/core';
-import { openSqliteReplica } from '@syncord/core/sqlite';
 import { pino, type Logger } from 'pino';
 import type { CoordinatorConfig } from '../config/types.js';
-import { Durability } from '../durability/index.js';
+import type { Durability } from '../durability/index.js';
 import { createMetrics, type CoordinatorMetrics } from '../metrics/index.js';
-import { StoreManager, type OpenReplica, type StoreManagerHooks } from '../stores/index.js';
+import type { OpenReplica, StoreManager, StoreManagerHooks } from '../stores/index.js';
 import { applyChanges, startApply, type PendingApply } from './apply-changes.js';
 import { TokenWhitelist } from './authenticate.js';
 import { SyncConnection, type ConnectionHost, type ConnectionSink } from './connection.js';
 import type { ServiceContext } from './context.js';
 import { DataDirHealth } from './data-dir-health.js';
 import { DatabaseActivity } from './database-activity.js';
+import { createDatabaseStores } from './database-stores.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
 import { changesStream, getChanges } from './get-changes.js';
 import { GroupCommit } from './group-commit.js';
 import { LimitExceededError } from './errors.js';
-import { Maintenance, pruneReplica } from './maintenance.js';
+import { Maintenance } from './maintenance.js';
 import { originCheckIsStrict } from './origin-check.js';
 import { openRequestSession, type RequestAuth, type RequestSession } from './request-session.js';
 import type { Session } from './session.js';
@@ -49,7 +48,7 @@ export interface CoordinatorServiceOptions {
   readonly fanout?: Fanout;
   /** Bound on every hook call; a hook that does not answer in time fails its operation. */
   readonly hookTimeoutMs?: number;
-  /** How a database file is opened; openSqliteReplica by default. */
+  /** How a database file is opened; openServerReplica by default. */
   readonly openReplica?: OpenReplica;
 }
 
@@ -89,51 +88,15 @@ export class CoordinatorService implements ConnectionHost {
     this.config = config;
     this.log = options.logger ?? pino({ level: 'silent' });
     this.metrics = options.metrics ?? createMetrics({ perDatabaseLabels: config.metrics.perDatabaseLabels });
-    const open =
-      options.openReplica ??
-      ((file: string) =>
-        openSqliteReplica(file, { allowResurrection: config.sync.allowResurrection, guardCoverage: true }));
-    this.durability = Durability.fromConfig({
+    ({ stores: this.stores, durability: this.durability } = createDatabaseStores({
       config,
       log: this.log,
-      registry: this.metrics.registry,
+      metrics: this.metrics,
+      activity: this.activity,
       ...(options.storeHooks ? { storeHooks: options.storeHooks } : {}),
-      openFile: (file, siteId) =>
-        openSqliteReplica(file, {
-          allowResurrection: config.sync.allowResurrection,
-          guardCoverage: true,
-          ...(siteId ? { siteId } : {}),
-        }),
-    });
+      ...(options.openReplica ? { openReplica: options.openReplica } : {}),
+    }));
     const durability = this.durability;
-    this.stores = new StoreManager({
-      dataDir: config.dataDir,
-      maxOpenStores: config.stores.maxOpenStores,
-      idleCloseMs: config.stores.idleCloseMs,
-      cleanupIntervalMs: config.stores.cleanupIntervalMs,
-      maxDatabaseIdLength: config.limits.maxDatabaseIdLength,
-      hooks: options.storeHooks,
-      logger: this.log,
-      onOpenCountChange: (n) => this.metrics.openStores.set(n),
-      ...(durability
-        ? { beforeClose: (databaseId: string, replica: Replica) => durability.beforeClose(databaseId, replica) }
-        : {}),
-      afterClose: (databaseId: string, file: string) => {
-        this.activity.forget(databaseId);
-        durability?.afterClose(databaseId, file);
-      },
-      openReplica: async (file, databaseId) => {
-        // A database with no local file is restored from S3 first (evicted, or the disk was lost).
-        await durability?.prepareOpen(databaseId, file);
-        const replica = await open(file, databaseId);
-        // The start pass of housekeeping: a database is pruned before it serves anyone.
-        this.metrics.tombstonesPrunedTotal.inc(
-          pruneReplica(replica, databaseId, config.sync.retentionHorizonMs, this.log),
-        );
-        durability?.opened(databaseId, replica);
-        return replica;
-      },
-    });
     this.dataDirHealth = new DataDirHealth(config.dataDir, this.log);
     const hookTimeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
     const hooks = options.hooks ?? {};
