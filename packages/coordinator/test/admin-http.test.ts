@@ -203,6 +203,20 @@ describe('admin data', () => {
       },
     });
 
+    // A write that arrives is counted once the last count's reuse window (50× its cost) is over.
+    client.send({
+      type: 'apply_changes',
+      changes: [wire(writeRow(writer, 'notes', [3], { title: 'three' }))],
+      requestId: 'r2',
+    });
+    expect((await client.waitFor('apply_result')).applied).toBe(1);
+    const notesRows = async (): Promise<unknown> =>
+      ((await admin('/databases/acme:notes')).body.data as { replica: { tables: { rows: number }[] } }).replica
+        .tables[0]!.rows;
+    const deadline = Date.now() + 5000;
+    while ((await notesRows()) !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await notesRows()).toBe(3);
+
     const rows = await admin('/databases/acme:notes/rows?table=notes&limit=1');
     const first = rows.body.data as { rows: { pk: unknown[]; cells: Record<string, unknown>[] }[]; next?: string };
     expect(first.rows).toHaveLength(1);
