@@ -71,10 +71,10 @@ function makeContext(server, options, shared, run, variant) {
 /**
  * One measured run. `target` is 'coordinator' or 'bare-relay'; the scenario may name a data dir
  * (a preloaded one), an open-file limit and server environment through
- * `scenario.serverOptions(options, shared)`.
+ * `scenario.serverOptions(options, shared, variant)`.
  */
 async function measureOnce(scenario, options, shared, run, target, variant) {
-  const serverOptions = scenario.serverOptions?.(options, shared) ?? {};
+  const serverOptions = scenario.serverOptions?.(options, shared, variant) ?? {};
   const ownDataDir = target === 'coordinator' && !serverOptions.dataDir ? tempDir(scenario.name) : undefined;
   const profiling =
     target === 'coordinator' && options.profile === scenario.name && run === 0 && variant === scenario.variants?.[0];
