@@ -7,6 +7,7 @@
 // database (the figure that stays stable on a shared machine), the server's event-loop delay p99
 // (prom-client's nodejs_eventloop_lag_p99_seconds, reset by the scrape before the load) and, for
 // new, the RSS the server holds per database left open.
+/* global fetch -- Node 20's built-in */
 import { performance } from 'node:perf_hooks';
 import { insertMessages, Writer } from '../lib/change-sets.mjs';
 import { removeTempDir, tempDir } from '../lib/harness.mjs';

@@ -2,7 +2,7 @@
 // S3 durability (restore before open, outbox flush before close, eviction after) and to the start
 // pass of housekeeping, so the service itself only ever asks for a database by id.
 import type { Replica, SiteId } from '@syncord/core';
-import { openSqliteReplica } from '@syncord/core/sqlite';
+import { createSqliteReplicaFile, openSqliteReplica } from '@syncord/core/sqlite';
 import type { Logger } from 'pino';
 import type { CoordinatorConfig } from '../config/types.js';
 import { Durability } from '../durability/index.js';
@@ -38,7 +38,13 @@ export function createDatabaseStores(options: DatabaseStoresOptions): {
   durability: Durability | undefined;
 } {
   const { config, log, metrics, activity, storeHooks } = options;
-  const open = options.openReplica ?? ((file: string) => openServerReplica(config, file));
+  // A new database's file is made from the schema template off the event loop, then opened.
+  const open =
+    options.openReplica ??
+    (async (file: string) => {
+      await createSqliteReplicaFile(file);
+      return openServerReplica(config, file);
+    });
   const durability = Durability.fromConfig({
     config,
     log,

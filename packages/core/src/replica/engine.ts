@@ -21,6 +21,16 @@ export const META = {
   localPrefix: 'local:',
 } as const;
 
+/** The meta rows of a brand-new store (the engine writes them, or a new file is made with them). */
+export function initialMeta(siteId: SiteId): [key: string, value: string][] {
+  return [
+    [META.format, String(STORE_FORMAT_VERSION)],
+    [META.siteId, encodeSiteId(siteId)],
+    [META.clock, '0:0'],
+    [META.lastSeq, '0'],
+  ];
+}
+
 export interface EngineSettings {
   readonly allowResurrection: boolean;
   readonly watermarksPerSite: number;
@@ -59,10 +69,7 @@ export class Engine {
     if (format === undefined) {
       const siteId = options.siteId ?? newSiteId();
       store.transaction(() => {
-        store.setMeta(META.format, String(STORE_FORMAT_VERSION));
-        store.setMeta(META.siteId, encodeSiteId(siteId));
-        store.setMeta(META.clock, '0:0');
-        store.setMeta(META.lastSeq, '0');
+        for (const [key, value] of initialMeta(siteId)) store.setMeta(key, value);
       });
     } else if (!/^[0-9]+$/.test(format) || Number(format) > STORE_FORMAT_VERSION) {
       throw new Error(
