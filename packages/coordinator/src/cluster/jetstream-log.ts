@@ -1,0 +1,173 @@
+// The cluster's log of arrivals (docs/cluster.md): one JetStream stream, one subject per database.
+// An apply is durable once JetStream acknowledges it (file storage, replicated), the stream
+// sequence is the database's arrival order on every node, and a retried append carries the same
+// message id, so JetStream keeps it once. This file knows bytes and sequences only; what an entry
+// holds is the caller's business.
+import {
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { connect, errors, nanos, type NatsConnection } from '@nats-io/transport-node';
+
+export interface JetStreamLogOptions {
+  /** Comma-separated NATS server URLs. */
+  readonly servers: string;
+  /** Subjects are `<prefix>.db.<database token>`; the stream is named after the prefix. */
+  readonly subjectPrefix: string;
+  /** Copies JetStream keeps of every entry (3 in production; at most the number of servers). */
+  readonly replicas: number;
+  /** How long JetStream remembers a message id, so a retry inside it is stored once. */
+  readonly duplicateWindowMs: number;
+  /** This node's name, shown in NATS monitoring. */
+  readonly nodeName: string;
+  /** Bound on one append's wait for JetStream's acknowledgement. */
+  readonly ackTimeoutMs: number;
+}
+
+export interface AppendResult {
+  /** The entry's stream sequence: its place in the arrival order. */
+  readonly seq: number;
+  /** True when JetStream already held an entry with this id (a retry): `seq` is the first one's. */
+  readonly duplicate: boolean;
+}
+
+export interface LogEntry {
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+/** A running read of one database's entries; `stop()` ends it. */
+export interface LogTail {
+  stop(): Promise<void>;
+}
+
+/**
+ * A database id as one subject token: base64url of its UTF-8, so every id (hooks may allow any
+ * string) is a valid token and no two ids share one.
+ */
+export function databaseToken(databaseId: string): string {
+  return Buffer.from(databaseId, 'utf8').toString('base64url') || '_';
+}
+
+const streamNameOf = (prefix: string): string => `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_log`;
+
+/** How long a node starting during a JetStream leader election waits for it. */
+const OPEN_WAIT_MS = 30_000;
+
+/** Runs `request` again after a NATS timeout until `withinMs` have passed; other errors at once. */
+async function retryTimeouts<T>(withinMs: number, request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!(err instanceof errors.TimeoutError) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+export class JetStreamLog {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: JetStreamLogOptions,
+    readonly streamName: string,
+  ) {}
+
+  /** Connects and makes sure the stream exists with the given settings. */
+  static async open(options: JetStreamLogOptions): Promise<JetStreamLog> {
+    const nc = await connect({
+      servers: options.servers.split(',').map((s) => s.trim()),
+      name: options.nodeName,
+      // A node keeps trying for as long as it runs; while NATS is away it refuses writes.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    try {
+      const streamName = streamNameOf(options.subjectPrefix);
+      const config = {
+        name: streamName,
+        subjects: [`${options.subjectPrefix}.db.>`],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        num_replicas: options.replicas,
+        duplicate_window: nanos(options.duplicateWindowMs),
+      };
+      // A cluster electing its JetStream leader (at start, or after losing a server) answers
+      // nothing for a few seconds: a node that starts then waits instead of failing.
+      const jsm = await retryTimeouts(OPEN_WAIT_MS, async () => {
+        const manager = await jetstreamManager(nc, { timeout: options.ackTimeoutMs });
+        try {
+          await manager.streams.info(streamName);
+          await manager.streams.update(streamName, config);
+        } catch (err) {
+          if (!(err instanceof JetStreamApiError) || !/not found/i.test(err.message)) throw err;
+          await manager.streams.add(config);
+        }
+        return manager;
+      });
+      return new JetStreamLog(nc, jetstream(nc, { timeout: options.ackTimeoutMs }), jsm, options, streamName);
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  subjectOf(databaseId: string): string {
+    return `${this.options.subjectPrefix}.db.${databaseToken(databaseId)}`;
+  }
+
+  /** Resolves once JetStream has stored the entry durably (its acknowledgement), never before. */
+  async append(databaseId: string, data: Uint8Array, msgId: string): Promise<AppendResult> {
+    const ack = await this.js.publish(this.subjectOf(databaseId), data, {
+      msgID: msgId,
+      timeout: this.options.ackTimeoutMs,
+    });
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /** The sequence of the database's newest entry, 0 when it has none. */
+  async lastSeq(databaseId: string): Promise<number> {
+    const msg = await this.jsm.streams.getMessage(this.streamName, { last_by_subj: this.subjectOf(databaseId) });
+    return msg?.seq ?? 0;
+  }
+
+  /**
+   * Delivers the database's entries with sequence > `afterSeq` in order, then every new one as it
+   * is stored, until stopped. An ordered consumer: JetStream re-creates it after a reconnect, from
+   * the last sequence delivered, so nothing is skipped or repeated.
+   */
+  async tail(databaseId: string, afterSeq: number, onEntry: (entry: LogEntry) => void): Promise<LogTail> {
+    // While a lost server's streams elect new leaders (seconds), consumer requests go unanswered.
+    const consumer = await retryTimeouts(this.options.ackTimeoutMs * 4, () =>
+      this.js.consumers.get(this.streamName, {
+        filter_subjects: this.subjectOf(databaseId),
+        ...(afterSeq > 0
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
+          : { deliver_policy: DeliverPolicy.All }),
+      }),
+    );
+    const messages = await consumer.consume();
+    const done = (async () => {
+      for await (const m of messages) onEntry({ seq: m.seq, data: m.data });
+    })();
+    return {
+      async stop() {
+        await messages.close();
+        await done;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain();
+  }
+}
