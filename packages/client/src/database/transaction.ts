@@ -2,7 +2,8 @@
 // transaction becomes exactly one ChangeSet (one HLC tick), and a rejected write aborts all of it.
 import type { LocalChange, SqlValue } from '@syncord/core';
 import { keyValues, rowIdentity, type KeyInput } from './row-key.js';
-import { checkColumnValue, checkName, DEFAULT_SCHEMA, SchemaError, type TableDefinition } from './table-definition.js';
+import { checkColumnValue } from './column-values.js';
+import { checkName, DEFAULT_SCHEMA, SchemaError, type TableDefinition } from './table-definition.js';
 
 /** A row as the app reads and writes it: column name → value. */
 export type Row = Record<string, SqlValue>;
@@ -36,13 +37,15 @@ export class Transaction {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       throw new SchemaError(`put ${table}: the row must be an object`);
     }
+    // The values as stored (a boolean in an integer column becomes 0/1).
+    const values = new Map<string, SqlValue>();
     for (const [column, value] of Object.entries(row)) {
       const type = Object.hasOwn(def.columns, column) ? def.columns[column] : undefined;
       if (type === undefined) throw new SchemaError(`put ${table}: unknown column ${column}`);
-      checkColumnValue(table, column, type, value);
+      values.set(column, checkColumnValue(table, column, type, value));
     }
     const pk = def.primaryKey.map((c) => {
-      const v = Object.hasOwn(row, c) ? row[c] : undefined;
+      const v = values.get(c);
       if (v === undefined || v === null) throw new SchemaError(`put ${table}: primary key column ${c} needs a value`);
       return v;
     });
@@ -54,7 +57,7 @@ export class Transaction {
     }
     const isNew = !this.touchedRows.has(id) && !this.ctx.rowExists(schema, table, pk);
     const pkColumns = new Set(def.primaryKey);
-    for (const [column, value] of Object.entries(row)) {
+    for (const [column, value] of values) {
       if (pkColumns.has(column) && !isNew) continue;
       const cell = `${id}\0${column}`;
       this.writes.delete(cell);
