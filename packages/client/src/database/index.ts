@@ -8,4 +8,7 @@ export {
   type TableDefinition,
 } from './table-definition.js';
 export type { KeyInput } from './row-key.js';
+export { Table, type TableRef } from './table.js';
+export type { OrderTerm, QueryOptions } from './query.js';
+export type { ColumnInput, ColumnValue, KeyOf, RowInputOf, RowOf } from './typed-rows.js';
 export type { ChangeListener, ChangeSource, DatabaseChange, RowChange } from './change-events.js';

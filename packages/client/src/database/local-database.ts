@@ -16,9 +16,12 @@ import {
 } from '@syncord/core';
 import { describeChangeSets, type ChangeListener, type DatabaseChange } from './change-events.js';
 import { Declarations } from './declarations.js';
-import { keyValues, sqlValuesEqual, type KeyInput } from './row-key.js';
+import { checkQuery, runQuery, type QueryOptions } from './query.js';
+import { keyValues, type KeyInput } from './row-key.js';
+import { Table } from './table.js';
 import { checkName, DEFAULT_SCHEMA, type TableDefinition } from './table-definition.js';
 import { Transaction, type Row, type TableOptions } from './transaction.js';
+import { watchRows } from './watch.js';
 import { Emitter } from '../util/emitter.js';
 
 export interface LocalDatabaseOptions {
@@ -26,10 +29,8 @@ export interface LocalDatabaseOptions {
   readonly replica?: Replica;
 }
 
-export interface ListOptions extends TableOptions {
-  /** Keep only rows whose columns equal these values (numbers and bigints compare by value). */
-  readonly where?: Readonly<Record<string, SqlValue>>;
-}
+/** A read of an untyped table: `where`, `orderBy`, `limit`, `offset` (see QueryOptions). */
+export interface ListOptions extends TableOptions, QueryOptions {}
 
 export interface RowEntry {
   /** Primary key values in key order. */
@@ -65,12 +66,14 @@ export class LocalDatabase {
    * Declares a table. The first declaration is committed as a `create_table` migration carrying
    * SQL DDL; declaring it again with new columns adds `add_column` migrations; the same
    * declaration again (every app start) records nothing. Changing the primary key is refused.
+   * Returns the table as a handle whose rows are typed from the declaration.
    */
-  declareTable(table: string, definition: TableDefinition, options: TableOptions = {}): void {
+  declareTable<const D extends TableDefinition>(table: string, definition: D, options: TableOptions = {}): Table<D> {
     this.assertOpen();
     const schema = checkName(options.schema ?? DEFAULT_SCHEMA, 'schema');
     checkName(table, 'table');
     this.declarations.declare(schema, table, definition, (migrations) => this.commit([], migrations));
+    return new Table(this, table, schema, definition);
   }
 
   /** The declaration of a table, if this app declared it. */
@@ -112,13 +115,24 @@ export class LocalDatabase {
     this.assertOpen();
     const schema = options.schema ?? DEFAULT_SCHEMA;
     const def = this.declarations.get(schema, table);
-    const where = Object.entries(options.where ?? {});
-    const out: RowEntry[] = [];
-    for (const { pk, columns } of this.replica.listRows(schema, table)) {
-      const row = this.toRow(columns, def);
-      if (where.every(([col, value]) => col in row && sqlValuesEqual(row[col]!, value))) out.push({ key: pk, row });
-    }
-    return out;
+    checkQuery(table, def, options);
+    const all: RowEntry[] = [];
+    for (const { pk, columns } of this.replica.listRows(schema, table))
+      all.push({ key: pk, row: this.toRow(columns, def) });
+    return runQuery(all, options);
+  }
+
+  /**
+   * A live query: calls `listener` with `list(table, options)` now, then after every local
+   * write, remote apply or snapshot that touches the table and changes that result (once per
+   * transaction or applied batch). Returns the function that stops it.
+   */
+  watch(table: string, options: ListOptions, listener: (rows: Row[]) => void): () => void {
+    this.assertOpen();
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    checkQuery(table, this.declarations.get(schema, table), options);
+    const read = (): RowEntry[] => this.entries(table, options);
+    return watchRows({ schema, table, read, subscribe: (l) => this.subscribe(l) }, listener);
   }
 
   /**

@@ -1,6 +1,5 @@
 // What an app declares about a table, its validation, and the plain SQL DDL a declaration is
 // recorded as (a `create_table` / `add_column` migration), so SQL-based peers can create it too.
-import type { SqlValue } from '@syncord/core';
 
 /** Column types, as SQL type names. `json` holds any JSON value; `any` holds any SqlValue. */
 export const COLUMN_TYPES = ['text', 'integer', 'real', 'blob', 'json', 'any'] as const;
@@ -91,29 +90,4 @@ export function sameDefinition(a: TableDefinition, b: TableDefinition): boolean 
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((c, i) => b.primaryKey[i] === c)
   );
-}
-
-/** Throws SchemaError when `value` cannot be stored in a column of `type`. */
-export function checkColumnValue(table: string, column: string, type: ColumnType, value: SqlValue): void {
-  if (value === undefined) throw new SchemaError(`${table}.${column}: undefined is not a value (use null)`);
-  if (value === null || type === 'any') return;
-  const ok =
-    type === 'text'
-      ? typeof value === 'string'
-      : type === 'integer'
-        ? typeof value === 'bigint' ||
-          (typeof value === 'number' && Number.isInteger(value)) ||
-          typeof value === 'boolean'
-        : type === 'real'
-          ? typeof value === 'number' || typeof value === 'bigint'
-          : type === 'blob'
-            ? value instanceof Uint8Array
-            : !(value instanceof Uint8Array) && typeof value !== 'bigint';
-  if (!ok) throw new SchemaError(`${table}.${column}: ${describeValue(value)} is not a valid ${type} value`);
-}
-
-function describeValue(v: SqlValue): string {
-  if (v instanceof Uint8Array) return 'a blob';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'string' ? 'a string' : `${typeof v} ${String(v)}`;
 }

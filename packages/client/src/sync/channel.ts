@@ -54,6 +54,8 @@ export class Channel {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private heard = true;
   private lastBeat = 0;
+  private isOpen = false;
+  private socketError: unknown;
 
   /** `heartbeatMs` > 0: ping at that interval and give up on a connection silent for two of them. */
   constructor(
@@ -70,6 +72,16 @@ export class Channel {
     return this.closeCode;
   }
 
+  /** The socket opened (the upgrade succeeded). */
+  get wasOpened(): boolean {
+    return this.isOpen;
+  }
+
+  /** The socket's error event (its `error` has the system code or HTTP status with `ws`), if any. */
+  get failure(): unknown {
+    return this.socketError;
+  }
+
   /** A reply is awaited: a get_changes or an apply_changes is in flight. */
   get awaitingReply(): boolean {
     return this.changes !== undefined || this.applies.size > 0;
@@ -84,13 +96,19 @@ export class Channel {
     if (this.done) throw new ConnectionClosed();
     const socket = factory(url);
     this.socket = socket;
-    socket.onopen = () => this.opened.resolve();
+    socket.onopen = () => {
+      this.isOpen = true;
+      this.opened.resolve();
+    };
     socket.onmessage = (ev: { data: unknown }) => this.onFrame(ev.data);
     socket.onclose = (ev: { code?: number }) => {
       this.closeCode ??= ev?.code;
       this.end();
     };
-    socket.onerror = () => {}; // a close event always follows
+    // A close event always follows; the error says why a connection failed to open.
+    socket.onerror = (ev: unknown) => {
+      this.socketError ??= ev;
+    };
     await this.opened.promise;
     if (this.heartbeatMs > 0) {
       this.lastBeat = performance.now();

@@ -2,3 +2,4 @@ export { SyncClient, type ConnectOptions, type SyncClientEvents, type SyncClient
 export { SyncError, type RejectedChange, type SyncState, type SyncStatus } from './status.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export type { SocketFactory, SocketLike } from './socket.js';
+export type { OfflineCause } from './offline-cause.js';

@@ -3,6 +3,7 @@ import type { SiteId, UnknownServerMessage } from '@syncord/core';
 import type { LocalDatabase } from '../database/local-database.js';
 import type { BackoffOptions } from './backoff.js';
 import type { SocketFactory } from './socket.js';
+import type { OfflineCause } from './offline-cause.js';
 import type { RejectedChange, SyncError, SyncStatus } from './status.js';
 
 export interface SessionOptions {
@@ -46,4 +47,6 @@ export interface SessionEnd {
    * attempt keeps backing off even though this connection had handshaken.
    */
   readonly throttled?: boolean;
+  /** Why the connection ended (or never opened), for the offline status. */
+  readonly cause?: OfflineCause;
 }

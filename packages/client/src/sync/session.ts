@@ -15,6 +15,7 @@ import {
 } from '@syncord/core';
 import { Channel, ConnectionClosed } from './channel.js';
 import { connectedTo, handshake, type Connected } from './handshake.js';
+import { connectFailure, errorCause, type OfflineCause } from './offline-cause.js';
 import { SnapshotFeed } from './snapshot-feed.js';
 import type { SessionEnd, SessionHost } from './session-host.js';
 import { SyncError } from './status.js';
@@ -32,6 +33,9 @@ export class SyncSession {
   private live = false;
   private fatal: SyncError | undefined;
   private throttled = false;
+  /** The error that ended the session, and the last one the server sent. */
+  private endError: SyncError | undefined;
+  private serverError: SyncError | undefined;
   private readonly reported = new WeakSet<Error>();
   private unsubscribe: (() => void) | undefined;
 
@@ -66,6 +70,7 @@ export class SyncSession {
       if (!(err instanceof ConnectionClosed)) {
         const error = toSyncError(err);
         this.report(error);
+        this.endError ??= error;
         if (error.fatal) this.fatal ??= error;
       }
       this.channel.end();
@@ -74,10 +79,34 @@ export class SyncSession {
       this.conn?.pusher.stop();
     }
     const throttled = this.throttled || THROTTLE_CLOSE_CODES.has(this.channel.endCode ?? 0);
+    const cause = this.cause();
+    if (cause instanceof SyncError) {
+      this.host.reportError(cause);
+      this.fatal ??= cause;
+    }
     return {
       handshaken: this.conn !== undefined,
       ...(this.fatal ? { fatal: this.fatal } : {}),
       ...(throttled ? { throttled } : {}),
+      ...(cause && !(cause instanceof SyncError) ? { cause } : {}),
+    };
+  }
+
+  /** Why the session ended: its error, the socket's failure to open, the server's last error, or the close. */
+  private cause(): OfflineCause | SyncError | undefined {
+    if (this.endError) return errorCause(this.endError);
+    if (!this.channel.wasOpened) {
+      return this.channel.failure === undefined
+        ? undefined
+        : connectFailure(this.channel.failure, this.host.target.url);
+    }
+    // 1006: the connection was lost, whatever the server said earlier.
+    if (this.serverError && this.channel.endCode !== 1006) return errorCause(this.serverError);
+    const code = this.channel.endCode;
+    return {
+      kind: 'closed',
+      ...(code !== undefined ? { code } : {}),
+      message: `Connection closed (${code ?? 'no code'})`,
     };
   }
 
@@ -227,6 +256,7 @@ export class SyncSession {
   private onServerError(msg: ErrorMessage): void {
     const error = new SyncError(msg.code, msg.message, msg.fatal);
     if (msg.code === 'RESYNC_REQUIRED' && this.channel.resync()) return;
+    this.serverError = error;
     this.report(error);
     if (error.fatal) {
       this.fatal ??= error;
@@ -278,6 +308,7 @@ export class SyncSession {
     if (err instanceof ConnectionClosed || this.channel.isEnded) return;
     const error = toSyncError(err);
     this.report(error);
+    this.endError ??= error;
     if (error.fatal) this.fatal ??= error;
     this.channel.end();
   }

@@ -1,5 +1,6 @@
 // What the SyncClient tells the app: its status, errors, and changes the server refused.
 import type { ChangeSet, SnapshotProgress } from '@syncord/core';
+import type { OfflineCause } from './offline-cause.js';
 
 export type SyncStatus =
   /** Opening the socket and handshaking. */
@@ -10,8 +11,8 @@ export type SyncStatus =
   | { readonly state: 'syncing' }
   /** Connected, caught up, nothing left to push; live changes keep arriving. */
   | { readonly state: 'synced' }
-  /** Not connected; `retryInMs` when a reconnect is scheduled. */
-  | { readonly state: 'offline'; readonly retryInMs?: number }
+  /** Not connected; `retryInMs` when a reconnect is scheduled, `cause` why the last attempt ended. */
+  | { readonly state: 'offline'; readonly retryInMs?: number; readonly cause?: OfflineCause }
   /** Stopped for good by a fatal error; connect() again to retry. */
   | { readonly state: 'error'; readonly error: SyncError };
 
@@ -21,7 +22,7 @@ export type SyncState = SyncStatus['state'];
 export class SyncError extends Error {
   override readonly name = 'SyncError';
   constructor(
-    /** The server's error code, or a client code: CONNECTION_FAILED, HANDSHAKE_TIMEOUT, PROTOCOL_ERROR, APPLY_FAILED, SNAPSHOT_FAILED. */
+    /** The server's error code, or a client code: UPGRADE_REJECTED (fatal: an HTTP answer such as 404 instead of the upgrade), HANDSHAKE_TIMEOUT, PROTOCOL_ERROR, APPLY_FAILED, SNAPSHOT_FAILED, TIMEOUT (whenSynced). */
     readonly code: string,
     message: string,
     /** Fatal errors stop reconnecting. */

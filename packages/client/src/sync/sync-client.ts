@@ -144,20 +144,33 @@ export class SyncClient {
     await this.loop;
   }
 
-  /** Resolves the next time the client is synced (now, if it is); rejects on a fatal error. */
-  whenSynced(): Promise<void> {
+  /**
+   * Resolves the next time the client is synced (now, if it is); rejects on a fatal error, or
+   * with a SyncError `TIMEOUT` when `timeoutMs` passes first.
+   */
+  whenSynced(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     if (this.current.state === 'synced') return Promise.resolve();
     if (this.current.state === 'error') return Promise.reject(this.current.error);
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined) nonNegative(timeoutMs, 'timeoutMs');
     return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = (err?: unknown): void => {
+        off();
+        clearTimeout(timer);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
       const off = this.events.on('status', (s) => {
-        if (s.state === 'synced') {
-          off();
-          resolve();
-        } else if (s.state === 'error') {
-          off();
-          reject(s.error);
-        }
+        if (s.state === 'synced') settle();
+        else if (s.state === 'error') settle(s.error);
       });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const state = this.current.state;
+          settle(new SyncError('TIMEOUT', `Not synced within ${timeoutMs} ms (status: ${state})`));
+        }, timeoutMs);
+      }
     });
   }
 
@@ -191,7 +204,7 @@ export class SyncClient {
       // A closed database cannot sync; reconnecting would only fail again.
       if (!current() || !this.backoff || this.db.isClosed) break;
       const delay = this.backoff.next();
-      this.setStatus({ state: 'offline', retryInMs: delay });
+      this.setStatus({ state: 'offline', retryInMs: delay, ...(end.cause ? { cause: end.cause } : {}) });
       await this.sleep(delay);
     }
     if (!everConnected) settle.reject(new SyncError('DISCONNECTED', 'Disconnected before the first handshake'));
