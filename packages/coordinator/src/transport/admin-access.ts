@@ -2,20 +2,14 @@
 // admin.token, as a Bearer header or through the login form's cookie, and is off without one.
 // The cookie holds an HMAC of the token under a key made at start, never the token itself, so a
 // leaked cookie does not reveal it and every cookie dies with the process (or a token change).
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { CoordinatorConfig } from '../config/types.js';
+import { TokenWhitelist } from '../service/index.js';
 
 export const ADMIN_COOKIE = 'syncord_admin';
 
 export type AdminMode = 'open' | 'token' | 'off';
-
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-
-/** Equal in time independent of where they differ (both sides hashed to one length first). */
-export function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
 
 function cookieOf(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
@@ -29,22 +23,23 @@ function cookieOf(request: FastifyRequest, name: string): string | undefined {
 
 export class AdminGate {
   readonly mode: AdminMode;
-  private readonly token: string;
-  private readonly key = randomBytes(32);
+  /** The login cookie's value. */
+  readonly cookieValue: string;
+  // Compared as digests in constant time, as client tokens are.
+  private readonly token: TokenWhitelist;
+  private readonly cookie: TokenWhitelist;
 
   constructor(config: CoordinatorConfig) {
-    this.token = config.admin.token;
-    this.mode = config.auth.mode === 'none' ? 'open' : this.token === '' ? 'off' : 'token';
+    const token = config.admin.token;
+    this.mode = config.auth.mode === 'none' ? 'open' : token === '' ? 'off' : 'token';
+    this.cookieValue = createHmac('sha256', randomBytes(32)).update(token, 'utf8').digest('base64url');
+    this.token = new TokenWhitelist([token]);
+    this.cookie = new TokenWhitelist([this.cookieValue]);
   }
 
   /** True for the admin token (false whenever the page is not token-protected). */
   tokenMatches(candidate: string): boolean {
-    return this.mode === 'token' && sameSecret(candidate, this.token);
-  }
-
-  /** The login cookie's value. */
-  cookieValue(): string {
-    return createHmac('sha256', this.key).update(this.token, 'utf8').digest('base64url');
+    return this.mode === 'token' && this.token.has(candidate);
   }
 
   allows(request: FastifyRequest): boolean {
@@ -54,6 +49,6 @@ export class AdminGate {
     if (typeof authorization === 'string' && authorization.startsWith('Bearer '))
       return this.tokenMatches(authorization.slice('Bearer '.length));
     const cookie = cookieOf(request, ADMIN_COOKIE);
-    return cookie !== undefined && sameSecret(cookie, this.cookieValue());
+    return cookie !== undefined && this.cookie.has(cookie);
   }
 }

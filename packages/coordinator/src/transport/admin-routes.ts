@@ -89,7 +89,7 @@ export function registerAdminRoutes(app: FastifyInstance, service: CoordinatorSe
       const token = typeof body?.token === 'string' ? body.token : '';
       if (gate.mode === 'open') return reply.redirect(adminPath, 303);
       if (!gate.tokenMatches(token)) return sendPage(reply, 'login-failed', 401);
-      setCookie(request, reply, gate.cookieValue(), COOKIE_MAX_AGE_S);
+      setCookie(request, reply, gate.cookieValue, COOKIE_MAX_AGE_S);
       return reply.redirect(adminPath, 303);
     });
 
