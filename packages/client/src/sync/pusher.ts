@@ -11,7 +11,15 @@
 // pusher: the session has reported it once, and nothing is pushed again until a new local commit
 // (wake) or the next connection. A push dropped by the server's rate limit (RATE_LIMITED naming
 // its requestId) is sent again after a backoff delay, on the same connection.
-import { bytesEqual, compareHLC, type ChangeSet, type HLC, type SchemaMigration, type SiteId } from '@syncord/core';
+import {
+  bytesEqual,
+  compareHLC,
+  maxChangeSetHlc,
+  type ChangeSet,
+  type HLC,
+  type SchemaMigration,
+  type SiteId,
+} from '@syncord/core';
 import type { ApplyResultMessage } from '@syncord/core';
 import type { LocalDatabase } from '../database/local-database.js';
 import type { Backoff } from './backoff.js';
@@ -115,7 +123,7 @@ export class Pusher {
       const page = replica.getChangesSince(this.serverSiteId, cursor, { batchSize: this.options.batchSize });
       if (page.length === 0) return out;
       out.push(...page.filter((cs) => this.isPending(cs, sent)));
-      cursor = maxHlc(page);
+      cursor = maxChangeSetHlc(page)!;
     }
   }
 
@@ -187,10 +195,10 @@ export class Pusher {
       const cursor = this.watermarks.pushCursor();
       const page = replica.getChangesSince(this.serverSiteId, cursor, { batchSize: this.options.batchSize });
       if (page.length === 0) return undefined;
-      const top = maxHlc(page);
+      const top = maxChangeSetHlc(page)!;
       const sent = this.watermarks.sent();
       const pending = page.filter((cs) => this.isPending(cs, sent));
-      if (pending.length > 0) return { own: this.withoutHeld(pending), ownTop: maxHlc(pending), top };
+      if (pending.length > 0) return { own: this.withoutHeld(pending), ownTop: maxChangeSetHlc(pending)!, top };
       // Nothing pending here (others' facts, or ours re-inserted by a snapshot): move on. The
       // replica recorded this page's position, so the walk always ends.
       this.watermarks.setPushCursor(top);
@@ -229,8 +237,4 @@ export class Pusher {
   private report(transaction: ChangeSet, r: { reason: string; code?: string }): void {
     this.options.onRejected({ transaction, reason: r.reason, ...(r.code !== undefined ? { code: r.code } : {}) });
   }
-}
-
-function maxHlc(sets: readonly ChangeSet[]): HLC {
-  return sets.reduce((max, cs) => (compareHLC(cs.hlc, max) > 0 ? cs.hlc : max), sets[0]!.hlc);
 }

@@ -3,7 +3,7 @@
 // Reconnecting is the SyncClient's job; a session never reopens.
 import {
   bytesEqual,
-  compareHLC,
+  maxChangeSetHlc,
   type ChangeSet,
   type ChangesMessage,
   type ErrorMessage,
@@ -195,8 +195,7 @@ export class SyncSession {
     const onPage = (page: ChangesMessage): void => {
       if (page.changeSets.length === 0) return;
       this.applyIncoming(page.changeSets, true);
-      const max = page.changeSets.reduce((m, cs) => (compareHLC(cs.hlc, m) > 0 ? cs.hlc : m), page.changeSets[0]!.hlc);
-      conn.watermarks.setReceived(max);
+      conn.watermarks.setReceived(maxChangeSetHlc(page.changeSets)!);
     };
     while (true) {
       const result = await this.channel.requestChanges(conn.watermarks.received(), onPage);

@@ -3,7 +3,7 @@
 // write. After acknowledging a page large enough to have a successor, the server asks for it with
 // request_changes; the client answers with an apply_changes without requestId holding its facts
 // above the page's max HLC not originated at this server, and only when there are any.
-import { compareHLC, type ChangeSet, type HLC, type RequestChangesMessage } from '@syncord/core';
+import { maxChangeSetHlc, type ChangeSet, type RequestChangesMessage } from '@syncord/core';
 import { replicaOf, type Session } from './session.js';
 
 /** Data changes in an apply (schema migrations not counted), as the client's batch bound counts them. */
@@ -24,8 +24,7 @@ export function backlogRequest(
 ): RequestChangesMessage | undefined {
   if (minChanges <= 0 || session.transport !== 'websocket') return undefined;
   if (dataChangeCount(changeSets) < minChanges) return undefined;
-  let since: HLC | undefined;
-  for (const cs of changeSets) if (since === undefined || compareHLC(cs.hlc, since) > 0) since = cs.hlc;
+  const since = maxChangeSetHlc(changeSets);
   if (since === undefined) return undefined;
   return { type: 'request_changes', siteId: replicaOf(session).siteId, sinceHLC: since };
 }

@@ -51,6 +51,16 @@ export interface SerializedChangeSet {
   schemaMigrations: SerializedSchemaMigration[];
 }
 
+/**
+ * The newest `hlc` among the sets: where a reply or a push ends, and so the watermark or cursor it
+ * moves to. Undefined for none.
+ */
+export function maxChangeSetHlc(sets: readonly ChangeSet[]): HLC | undefined {
+  let max: HLC | undefined;
+  for (const cs of sets) if (max === undefined || compareHLC(cs.hlc, max) > 0) max = cs.hlc;
+  return max;
+}
+
 export function encodeChange(c: Change): SerializedChange {
   if (c.type === 'column') {
     const out: SerializedColumnChange = {
