@@ -27,9 +27,9 @@ import {
   type SyncConnection,
 } from '../service/index.js';
 import { dropAnswer, RATE_DROP_CLOSE, requestIdOf } from './dropped-message.js';
-import { sendChangesStream } from './changes-sender.js';
 import { wsFailure } from './error-mapping.js';
 import type { Heartbeat } from './heartbeat.js';
+import { sendPaced } from './paced-stream.js';
 import { MessageRateLimiter } from './rate-limiter.js';
 import { SerialQueue } from './serial-queue.js';
 import {
@@ -170,7 +170,14 @@ class SocketSession {
         case 'get_changes': {
           this.connection.assertAuthenticated();
           const { sinceHLC } = decodeGetChanges(raw);
-          return await sendChangesStream(this.connection.changesStream(sinceHLC), this.sender);
+          // `more: true` on every page but the last, which says `more: false`, so a client that
+          // knows the field stops asking (docs/protocol.md §12).
+          await sendPaced(this.connection.changesStream(sinceHLC), this.sender, ({ changeSets, more }) => ({
+            type: 'changes',
+            changeSets,
+            more,
+          }));
+          return;
         }
         case 'apply_changes': {
           this.connection.assertAuthenticated();
@@ -216,12 +223,12 @@ class SocketSession {
   }
 
   private async streamSnapshot(resume?: SnapshotCheckpoint): Promise<void> {
-    for await (const chunk of this.connection.snapshot(resume)) {
-      // Breaking out returns the engine's iterator, which ends its read transaction.
-      if (!this.sender.isOpen) return;
-      await this.sender.sendPaced(encodeServerMessage({ type: 'snapshot_chunk', chunk }));
-    }
-    this.reply({ type: 'snapshot_complete' });
+    // Leaving the loop early returns the engine's iterator, which ends its read transaction.
+    const sent = await sendPaced(this.connection.snapshot(resume), this.sender, (chunk) => ({
+      type: 'snapshot_chunk',
+      chunk,
+    }));
+    if (sent) this.reply({ type: 'snapshot_complete' });
   }
 
   /** Replies count against maxBufferedBytes too: a client that asks but never reads is closed. */
