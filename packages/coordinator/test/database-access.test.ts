@@ -4,9 +4,10 @@
 import { readdirSync } from 'node:fs';
 import { encodeSiteId, newSiteId, type SiteId } from '@syncord/core';
 import type { AuthorizeContext, ClientIdentity, CoordinatorHooks } from '@syncord/coordinator';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { wire, writeRow } from './support/change-sets.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
+import { perTestServers } from './support/per-test-servers.js';
 import { TestClient } from './support/ws-client.js';
 
 /** The rule: user u may only touch database d-u, user v only d-v. */
@@ -15,18 +16,15 @@ const SITES: Record<string, SiteId> = { u: newSiteId(), v: newSiteId() };
 const mayUse = (client: ClientIdentity, databaseId: string): boolean => HOME[client.userId ?? ''] === databaseId;
 
 let srv: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await srv?.stop();
-  srv = undefined;
-});
+const { clients, adopt } = perTestServers();
 
 async function serve(hooks: CoordinatorHooks): Promise<TestServer> {
-  srv = await startTestServer({
-    config: { auth: { mode: 'custom' } },
-    hooks: { onAuthenticate: (ctx) => ({ siteId: SITES[ctx.token ?? '']!, userId: ctx.token }), ...hooks },
-  });
+  srv = adopt(
+    await startTestServer({
+      config: { auth: { mode: 'custom' } },
+      hooks: { onAuthenticate: (ctx) => ({ siteId: SITES[ctx.token ?? '']!, userId: ctx.token }), ...hooks },
+    }),
+  );
   return srv;
 }
 

@@ -4,19 +4,15 @@
 // retry, and counted.
 import { encodeSiteId, newSiteId } from '@syncord/core';
 import { HANDSHAKE_TIMEOUT_CLOSE, RATE_EXCEEDED_CLOSE } from '@syncord/coordinator';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HeldSnapshots } from './support/held-snapshots.js';
 import { metricValue } from './support/metric-value.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
+import { perTestServers } from './support/per-test-servers.js';
 import { TestClient } from './support/ws-client.js';
 
 let srv: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.socket.terminate();
-  await srv?.stop();
-  srv = undefined;
-});
+const { clients, adopt } = perTestServers('terminate');
 
 async function open(): Promise<TestClient> {
   const c = await TestClient.open(srv!.ws);
@@ -29,7 +25,7 @@ const limitCount = (limit: string) => metricValue(srv!.server.service.metrics.li
 
 describe('connection limits', () => {
   it('refuses a connection past maxConnections with TOO_MANY_CONNECTIONS (non-fatal) and 1013', async () => {
-    srv = await startTestServer({ config: { limits: { maxConnections: 2 } } });
+    srv = adopt(await startTestServer({ config: { limits: { maxConnections: 2 } } }));
     const [a] = [await open(), await open()];
     const third = await open();
     expect(await third.next()).toMatchObject({ type: 'error', code: 'TOO_MANY_CONNECTIONS', fatal: false });
@@ -47,17 +43,19 @@ describe('connection limits', () => {
   it('refuses a session past maxConnectionsPerDatabase at handshake, before any hook, and frees slots', async () => {
     const connects: string[] = [];
     let rejectNext = true;
-    srv = await startTestServer({
-      config: { limits: { maxConnectionsPerDatabase: 1 } },
-      hooks: {
-        onClientConnect: (_client, _socket, databaseId) => {
-          connects.push(databaseId);
-          const accept = !rejectNext;
-          rejectNext = false;
-          return accept;
+    srv = adopt(
+      await startTestServer({
+        config: { limits: { maxConnectionsPerDatabase: 1 } },
+        hooks: {
+          onClientConnect: (_client, _socket, databaseId) => {
+            connects.push(databaseId);
+            const accept = !rejectNext;
+            rejectNext = false;
+            return accept;
+          },
         },
-      },
-    });
+      }),
+    );
     // A handshake that fails after taking the slot gives it back.
     expect(await (await open()).handshake(hello('one'))).toMatchObject({ code: 'AUTH_FAILED' });
     const first = await open();
@@ -86,7 +84,7 @@ describe('open databases', () => {
     fetch(`${srv!.http}/${databaseId}/changes`, { headers: { 'x-site-id': encodeSiteId(newSiteId()) } });
 
   it('refuses a third database while two are in use under maxOpenStores 2 (non-fatal, 1013, HTTP 503)', async () => {
-    srv = await startTestServer({ config: { stores: { maxOpenStores: 2 } } });
+    srv = adopt(await startTestServer({ config: { stores: { maxOpenStores: 2 } } }));
     const { stores } = srv.server.service;
     const one = await open();
     expect((await one.handshake(hello('one'))).type).toBe('handshake_ack');
@@ -120,7 +118,7 @@ describe('concurrent snapshots', () => {
   const held = new HeldSnapshots((databaseId) => databaseId.startsWith('held'));
 
   it('answers a stream past maxConcurrentSnapshots with SNAPSHOT_ERROR (WS) and 503 (HTTP)', async () => {
-    srv = await startTestServer({ config: { limits: { maxConcurrentSnapshots: 1 } }, openReplica: held.open });
+    srv = adopt(await startTestServer({ config: { limits: { maxConcurrentSnapshots: 1 } }, openReplica: held.open }));
     const { metrics } = srv.server.service;
     const holder = await open();
     await holder.handshake(hello('held'));
@@ -152,7 +150,7 @@ describe('concurrent snapshots', () => {
 
 describe('handshake timeout', () => {
   it('closes a socket that never handshakes with 4008, and leaves a handshaken one alone', async () => {
-    srv = await startTestServer({ config: { limits: { handshakeTimeoutMs: 200 } } });
+    srv = adopt(await startTestServer({ config: { limits: { handshakeTimeoutMs: 200 } } }));
     const idle = await open();
     const talker = await open();
     await talker.handshake(hello('db'));
@@ -165,7 +163,7 @@ describe('handshake timeout', () => {
 
 describe('message rate', () => {
   it('drops messages past the burst with RATE_LIMITED (non-fatal) and closes a flood with 1008', async () => {
-    srv = await startTestServer({ config: { limits: { messageRatePerSecond: 1, messageBurst: 5 } } });
+    srv = adopt(await startTestServer({ config: { limits: { messageRatePerSecond: 1, messageBurst: 5 } } }));
     const bursty = await open();
     for (let i = 0; i < 8; i++) bursty.send({ type: 'ping' });
     const replies = [];

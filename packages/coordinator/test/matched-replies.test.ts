@@ -3,21 +3,17 @@
 // limiter never leaves a request unanswered on an open socket.
 import { encodeSiteId, newSiteId } from '@syncord/core';
 import { RATE_DROP_CLOSE } from '@syncord/coordinator';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BASE_WALL, wire, writeRow } from './support/change-sets.js';
 import { startTestServer, type ConfigOverrides, type TestServer } from './support/test-server.js';
+import { perTestServers } from './support/per-test-servers.js';
 import { TestClient, type ServerJson } from './support/ws-client.js';
 
 let srv: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.socket.terminate();
-  await srv?.stop();
-  srv = undefined;
-});
+const { clients, adopt } = perTestServers('terminate');
 
 async function serve(config: ConfigOverrides = {}): Promise<TestServer> {
-  srv = await startTestServer({ config });
+  srv = adopt(await startTestServer({ config }));
   return srv;
 }
 

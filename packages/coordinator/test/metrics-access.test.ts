@@ -1,20 +1,16 @@
 // Issue 10 item 11: `/sync/metrics` names no tenant unless metrics.perDatabaseLabels opts in, and
 // once auth is on it needs metrics.token (closed with 403 and how to open it when none is set).
 import { encodeSiteId, newSiteId } from '@syncord/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer, type ConfigOverrides, type TestServer } from './support/test-server.js';
+import { perTestServers } from './support/per-test-servers.js';
 import { TestClient } from './support/ws-client.js';
 
 let srv: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await srv?.stop();
-  srv = undefined;
-});
+const { clients, adopt } = perTestServers();
 
 async function serve(config: ConfigOverrides): Promise<TestServer> {
-  srv = await startTestServer({ config });
+  srv = adopt(await startTestServer({ config }));
   return srv;
 }
 

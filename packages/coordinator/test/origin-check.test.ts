@@ -3,28 +3,26 @@
 // apply_result.rejected with ORIGIN_MISMATCH, stores nothing and is not broadcast, while the
 // other sets of the batch still apply.
 import { encodeSiteId, newSiteId, type SiteId } from '@syncord/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OriginCheck } from '@syncord/coordinator';
 import { deleteRow, wire, writeRow } from './support/change-sets.js';
 import { metricValue } from './support/metric-value.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
+import { perTestServers } from './support/per-test-servers.js';
 import { TestClient } from './support/ws-client.js';
 
 let srv: TestServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await srv?.stop();
-  srv = undefined;
-});
+const { clients, adopt } = perTestServers();
 
 async function start(auth: 'none' | 'token', originCheck?: OriginCheck): Promise<void> {
-  srv = await startTestServer({
-    config: {
-      auth: auth === 'token' ? { mode: 'token-whitelist', tokens: ['t'] } : { mode: 'none', tokens: [] },
-      ...(originCheck ? { sync: { originCheck } } : {}),
-    },
-  });
+  srv = adopt(
+    await startTestServer({
+      config: {
+        auth: auth === 'token' ? { mode: 'token-whitelist', tokens: ['t'] } : { mode: 'none', tokens: [] },
+        ...(originCheck ? { sync: { originCheck } } : {}),
+      },
+    }),
+  );
 }
 
 async function join(site: SiteId): Promise<TestClient> {
