@@ -76,6 +76,12 @@ export class Harness {
     return client;
   }
 
+  /** Connects each client to `databaseId` in turn, then waits until all of them are synced. */
+  async connectAll(url: string, databaseId: string, ...clients: SyncClient[]): Promise<void> {
+    for (const client of clients) await client.connect(url, databaseId);
+    await Promise.all(clients.map((client) => client.whenSynced()));
+  }
+
   opsOf(db: LocalDatabase): string[] {
     return this.ops.get(encodeSiteId(db.siteId)) ?? [];
   }

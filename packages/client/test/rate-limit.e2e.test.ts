@@ -22,9 +22,7 @@ describe('a rate-limited client', () => {
     a.declareTable('notes', NOTES);
     const ca = h.client(a, { batchSize: 1, reconnect: { baseDelayMs: 50, maxDelayMs: 1000 } });
     const cb = h.client(b);
-    await ca.connect(coord.url, 'db');
-    await cb.connect(coord.url, 'db');
-    await Promise.all([ca.whenSynced(), cb.whenSynced()]);
+    await h.connectAll(coord.url, 'db', ca, cb);
 
     // One transaction per push, sent back to back: well past 4 messages at once.
     for (let id = 0; id < 30; id++) a.put('notes', { id, title: `t${id}` });

@@ -24,9 +24,7 @@ describe('table declarations across replicas', () => {
     b.declareTable('notes', NOTES);
     const ca = h.client(a);
     const cb = h.client(b);
-    await ca.connect(coord.url, 'db');
-    await cb.connect(coord.url, 'db');
-    await Promise.all([ca.whenSynced(), cb.whenSynced()]);
+    await h.connectAll(coord.url, 'db', ca, cb);
 
     a.declareTable('notes', { ...NOTES, columns: { ...NOTES.columns, priority: 'integer' } });
     await waitFor(async () => (await ddlOf(b)).some((d) => d.includes('"priority"')), { what: "A's column at B" });

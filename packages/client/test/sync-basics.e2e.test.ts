@@ -20,9 +20,7 @@ describe('SyncClient against the coordinator', () => {
     b.declareTable('notes', NOTES);
     const ca = h.client(a);
     const cb = h.client(b);
-    await ca.connect(coord.url, 'acme:notes');
-    await cb.connect(coord.url, 'acme:notes');
-    await Promise.all([ca.whenSynced(), cb.whenSynced()]);
+    await h.connectAll(coord.url, 'acme:notes', ca, cb);
 
     // Both write the same rows at the same time, plus rows of their own.
     for (let i = 0; i < 20; i++) {
@@ -84,9 +82,7 @@ describe('SyncClient against the coordinator', () => {
     a.declareTable('notes', NOTES);
     const ca = h.client(a);
     const cb = h.client(b);
-    await ca.connect(coord.url, 'db');
-    await cb.connect(coord.url, 'db');
-    await Promise.all([ca.whenSynced(), cb.whenSynced()]);
+    await h.connectAll(coord.url, 'db', ca, cb);
     await cb.disconnect();
     for (let id = 0; id < 60; id++) a.put('notes', { id, title: `t${id}` });
     await ca.whenSynced();

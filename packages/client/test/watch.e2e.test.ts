@@ -21,9 +21,7 @@ describe('watch against the coordinator', () => {
     const bTodos = b.declareTable('todos', TODOS);
     const ca = h.client(a);
     const cb = h.client(b);
-    await ca.connect(coord.url, 'acme:todos');
-    await cb.connect(coord.url, 'acme:todos');
-    await Promise.all([ca.whenSynced(), cb.whenSynced()]);
+    await h.connectAll(coord.url, 'acme:todos', ca, cb);
 
     const seen: number[][] = [];
     const stop = bTodos.watch({ where: { done: 0 }, orderBy: { column: 'id', direction: 'desc' }, limit: 3 }, (rows) =>
