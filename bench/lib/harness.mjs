@@ -43,6 +43,7 @@ function withTimeout(promise, ms, what) {
  */
 function makeContext(server, options, shared, run, variant) {
   const clients = new Set();
+  const endings = [];
   const notes = [];
   return {
     server,
@@ -61,9 +62,14 @@ function makeContext(server, options, shared, run, variant) {
       clients.add(client);
       return client;
     },
+    /** `fn` runs when the run ends, however it ends (e.g. to stop the scenario's worker threads). */
+    onEnd(fn) {
+      endings.push(fn);
+    },
     async closeAll() {
       await Promise.all([...clients].map((c) => c.close().catch(() => {})));
       clients.clear();
+      await Promise.all(endings.splice(0).map((fn) => Promise.resolve(fn()).catch(() => {})));
     },
   };
 }
