@@ -11,7 +11,8 @@ export function opSeqOf(hlc: Uint8Array): number {
 /** The 30-byte HLC of the fact at `opSeq` in the transaction with this base. */
 export function hlcOf(base: Uint8Array, opSeq: number): Uint8Array {
   const out = new Uint8Array(HLC_BYTES);
-  out.set(base.subarray(0, BASE_BYTES));
+  // A subarray is one more object per fact; most callers pass exactly the 26 base bytes.
+  out.set(base.length === BASE_BYTES ? base : base.subarray(0, BASE_BYTES));
   out[26] = opSeq >>> 24;
   out[27] = (opSeq >>> 16) & 0xff;
   out[28] = (opSeq >>> 8) & 0xff;
