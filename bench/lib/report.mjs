@@ -18,8 +18,8 @@ function targetValue(target, limits) {
   return Number.isFinite(limit) ? limit * target.factor : undefined;
 }
 
-function targetText(target, unit, limits) {
-  if (target.limit === undefined) return `${OPS[target.op]} ${formatNumber(target.value)} ${unit}`;
+function targetText(target, unit, limits, digits) {
+  if (target.limit === undefined) return `${OPS[target.op]} ${formatNumber(target.value, digits)} ${unit}`;
   const of = `${target.factor} × ${LIMIT_LABELS[target.limit].short}`;
   const value = targetValue(target, limits);
   return `${OPS[target.op]} ${of}${value === undefined ? ' (not measured)' : ` = ${formatNumber(value)} ${unit}`}`;
@@ -89,7 +89,9 @@ export function renderReport({ command, options, results, limits, startedAt, ela
     scenario.rows.forEach((row, i) => {
       const first = i === 0;
       const value = result.metrics[row.key];
-      let figure = result.error && !Number.isFinite(value) ? 'failed' : `${formatNumber(value)} ${row.unit}`;
+      // `digits`: decimals for figures that live below 1 (CPU seconds per 10,000 cells, say).
+      let figure =
+        result.error && !Number.isFinite(value) ? 'failed' : `${formatNumber(value, row.digits)} ${row.unit}`;
       const target = row.target && { ...row.target, value: targetValue(row.target, limits.values) };
       if (target?.value !== undefined && Number.isFinite(value)) figure += meets(value, target) ? ' ✓' : ' ✗';
       out.push(
@@ -97,7 +99,7 @@ export function renderReport({ command, options, results, limits, startedAt, ela
           row.label,
           first ? size : '',
           figure,
-          row.target ? targetText(row.target, row.unit, limits.values) : '',
+          row.target ? targetText(row.target, row.unit, limits.values, row.digits) : '',
           row.reference !== undefined ? `≈ ${formatNumber(row.reference)}` : '',
           limitText(row.limits, limits.values),
           first ? formatNumber(result.wallS) : '',

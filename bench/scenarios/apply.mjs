@@ -23,6 +23,7 @@ export default {
       key: 'cpuSPer10kCells',
       label: 'apply server CPU',
       unit: 'CPU-s/10k cells',
+      digits: 4,
       target: { op: '<=', value: 0.035 },
       limits: ['sqliteUpsertsPerSec', 'decodeCellsPerSec'],
     },
