@@ -121,7 +121,11 @@ export class ClusterArrivals implements Arrivals {
     merged.catch(() => undefined);
     try {
       const { seq } = await log.append(databaseId, data, nonce);
-      await merger.waitFor(seq, this.cluster.ackTimeoutMs * 2);
+      await merger.waitFor(seq, this.cluster.ackTimeoutMs).catch(() => {
+        if (merger.broken) throw merger.broken;
+        merger.renewTail();
+        return merger.waitFor(seq, this.cluster.ackTimeoutMs);
+      });
       return await merged;
     } catch (err) {
       if (err instanceof ProtocolError) throw err;
@@ -140,8 +144,13 @@ export class ClusterArrivals implements Arrivals {
     } catch (err) {
       throw unavailable('no answer', err);
     }
+    const wait = this.cluster.ackTimeoutMs;
     try {
-      await merger.waitFor(last, this.cluster.ackTimeoutMs * 2);
+      await merger.waitFor(last, wait).catch(() => {
+        if (merger.broken) throw merger.broken;
+        merger.renewTail();
+        return merger.waitFor(last, wait);
+      });
     } catch (err) {
       throw unavailable('this node is behind', err);
     }

@@ -94,6 +94,14 @@ export class DatabaseMerger {
     });
   }
 
+  /**
+   * A consumer that outlived every NATS server may stay silent after they return: reading on
+   * through a new one costs nothing when the old one was fine (entries are never merged twice).
+   */
+  renewTail(): void {
+    this.tail?.renew();
+  }
+
   async stop(): Promise<void> {
     await this.tail?.stop();
     // What arrived before the stop is merged, so the file is as far along as the tail got.
