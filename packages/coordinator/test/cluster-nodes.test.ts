@@ -61,6 +61,11 @@ describe('a cluster of two nodes', () => {
     a.c.send({ type: 'apply_changes', requestId: 'r1', changes: [sent] });
     expect(await a.c.next('apply_result')).toMatchObject({ requestId: 'r1', applied: 2 });
     expect(await b.c.next('push_changes')).toEqual({ type: 'push_changes', changeSets: [sent] });
+    // Per-node metrics: node a appended it, node b merged it from the log.
+    const scrape = async (node: TestServer) => (await fetch(`${node.http}/metrics`)).text();
+    expect(await scrape(nodes[0]!)).toMatch(/sync_cluster_appends_total\{result="ok"\} [1-9]/);
+    expect(await scrape(nodes[1]!)).toMatch(/sync_cluster_entries_merged_total\{origin="remote"\} [1-9]/);
+    expect(await scrape(nodes[1]!)).toMatch(/sync_cluster_connected 1/);
   });
 
   it('serves a catch-up from the other node with every acknowledged write (read-your-writes)', async () => {

@@ -30,6 +30,8 @@ export interface MergerDeps {
   /** Applies appended by this node, by nonce. */
   readonly waiters: Map<string, ApplyWaiter>;
   readonly onMerged: (databaseId: string, origin: SiteId, applied: readonly ChangeSet[]) => void;
+  /** Told of every apply entry merged; `local` when this node appended it. */
+  readonly onEntry?: (local: boolean) => void;
 }
 
 interface SeqWaiter {
@@ -184,6 +186,7 @@ export class DatabaseMerger {
     steps.forEach(({ entry, step }, i) => {
       const result = results[i];
       const waiter = this.deps.waiters.get(entry.nonce);
+      this.deps.onEntry?.(waiter !== undefined);
       if (result === undefined || result instanceof Error) {
         // Every node fails the same entry the same way (a merge is deterministic): nobody has it.
         waiter?.reject(result ?? new Error('no result'));
