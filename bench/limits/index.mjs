@@ -13,7 +13,13 @@ const RELAY_LOADS = [
   { scenario: fanout, keys: { p50Ms: 'relayP50Ms', p99Ms: 'relayP99Ms' } },
   {
     scenario: connections,
-    keys: { kbPerConnection: 'relayKbPerConnection', handshakesPerSec: 'relayHandshakesPerSec' },
+    keys: {
+      kbPerConnection: 'relayKbPerConnection',
+      marginalKbPerConnection: 'relayMarginalKbPerConnection',
+      heapKbPerConnection: 'relayHeapKbPerConnection',
+      handshakesPerSec: 'relayHandshakesPerSec',
+      cpuSPer1000Handshakes: 'relayCpuSPer1000Handshakes',
+    },
   },
   { scenario: tenants, variants: ['new'], keys: { newDatabasesPerSec: 'relayDatabasesPerSec' } },
 ];
@@ -71,7 +77,22 @@ export const LIMIT_LABELS = {
   relayP50Ms: { short: 'bare ws relay p50', label: 'bare ws relay, fanout load, p50', unit: 'ms' },
   relayP99Ms: { short: 'bare ws relay p99', label: 'bare ws relay, fanout load, p99', unit: 'ms' },
   relayKbPerConnection: { short: 'bare ws relay', label: 'bare ws relay, idle connections', unit: 'KB/conn' },
+  relayMarginalKbPerConnection: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, idle connections, RSS growth over the second half',
+    unit: 'KB/conn',
+  },
+  relayHeapKbPerConnection: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, idle connections, heap after GC',
+    unit: 'KB/conn',
+  },
   relayHandshakesPerSec: { short: 'bare ws relay', label: 'bare ws relay, handshakes', unit: 'handshakes/s' },
+  relayCpuSPer1000Handshakes: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, server CPU per 1,000 handshakes',
+    unit: 'CPU-s',
+  },
   relayDatabasesPerSec: {
     short: 'bare ws relay',
     label: 'bare ws relay, tenants load (no storage)',
