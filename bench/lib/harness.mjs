@@ -76,8 +76,8 @@ function makeContext(server, options, shared, run, variant) {
 
 /**
  * One measured run. `target` is 'coordinator' or 'bare-relay'; the scenario may name a data dir
- * (a preloaded one), an open-file limit and server environment through
- * `scenario.serverOptions(options, shared, variant)`.
+ * (a preloaded one), an open-file limit, server environment and the heap probe (`heapProbe`, see
+ * heap-probe.cjs) through `scenario.serverOptions(options, shared, variant)`.
  */
 async function measureOnce(scenario, options, shared, run, target, variant) {
   const serverOptions = scenario.serverOptions?.(options, shared, variant) ?? {};
@@ -92,8 +92,9 @@ async function measureOnce(scenario, options, shared, run, target, variant) {
           env: { ...serverOptions.env, ...options.serverEnv }, // --server-env has the last word
           fdLimit: serverOptions.fdLimit,
           cpuProfDir: profileDir,
+          heapProbe: serverOptions.heapProbe,
         })
-      : await startBareRelay({ fdLimit: serverOptions.fdLimit });
+      : await startBareRelay({ fdLimit: serverOptions.fdLimit, heapProbe: serverOptions.heapProbe });
   const ctx = makeContext(server, options, shared, run, variant);
   let sampler;
   try {

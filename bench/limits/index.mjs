@@ -17,7 +17,13 @@ const RELAY_LOADS = [
   },
   {
     scenario: connections,
-    keys: { kbPerConnection: 'relayKbPerConnection', handshakesPerSec: 'relayHandshakesPerSec' },
+    keys: {
+      kbPerConnection: 'relayKbPerConnection',
+      marginalKbPerConnection: 'relayMarginalKbPerConnection',
+      heapKbPerConnection: 'relayHeapKbPerConnection',
+      handshakesPerSec: 'relayHandshakesPerSec',
+      cpuSPer1000Handshakes: 'relayCpuSPer1000Handshakes',
+    },
   },
   { scenario: tenants, variants: ['new'], keys: { newDatabasesPerSec: 'relayDatabasesPerSec' } },
 ];
@@ -79,7 +85,22 @@ export const LIMIT_LABELS = {
   relayCpuMsPerTxn: { short: 'bare ws relay', label: 'bare ws relay, fanout load, CPU', unit: 'ms/txn' },
   relayWideCpuMsPerTxn: { short: 'bare ws relay', label: 'bare ws relay, fanout-wide load, CPU', unit: 'ms/txn' },
   relayKbPerConnection: { short: 'bare ws relay', label: 'bare ws relay, idle connections', unit: 'KB/conn' },
+  relayMarginalKbPerConnection: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, idle connections, RSS growth over the second half',
+    unit: 'KB/conn',
+  },
+  relayHeapKbPerConnection: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, idle connections, heap after GC',
+    unit: 'KB/conn',
+  },
   relayHandshakesPerSec: { short: 'bare ws relay', label: 'bare ws relay, handshakes', unit: 'handshakes/s' },
+  relayCpuSPer1000Handshakes: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, server CPU per 1,000 handshakes',
+    unit: 'CPU-s',
+  },
   relayDatabasesPerSec: {
     short: 'bare ws relay',
     label: 'bare ws relay, tenants load (no storage)',

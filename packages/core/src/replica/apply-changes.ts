@@ -50,15 +50,17 @@ export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[], opti
     return resultOf();
   }
   // Before anything is written: a batch from a clock too far ahead is refused whole.
-  checkDrift(max.wallTime, engine.now());
+  const floor = options?.arrivalSeqFloor;
+  if (floor === undefined) checkDrift(max.wallTime, engine.now());
   engine.write(() => {
+    if (floor !== undefined && floor > engine.lastSeq) engine.lastSeq = floor;
     mergeMigrations(
       engine,
       sets.flatMap((cs) => cs.schemaMigrations),
       counts,
     );
     mergeData(engine, allChanges(sets), counts, true);
-    engine.clock.receive(max);
+    engine.clock.receive(max, floor === undefined ? 'check' : 'checked');
     // The outbox record commits with the merge or not at all: no applied batch goes unrecorded.
     if (options?.outbox && counts.applied > 0) engine.store.outboxAdd(options.outbox(resultOf()), engine.now());
     if (onApplied) onApplied(counts.applied > 0 ? appliedParts(sets, counts.appliedFacts!) : []);

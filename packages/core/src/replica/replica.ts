@@ -40,6 +40,7 @@ import { applySnapshotChunks, readCheckpoint } from './snapshot-in.js';
 import { snapshotChunks, toSchemaMigration } from './snapshot-out.js';
 import { tableRef, type ReplicaStore, type StoredCell } from './store.js';
 import { assertPk } from './validate-input.js';
+import { applyCoverage, type CoverageNote } from './watermarks.js';
 
 const LIST_PAGE_ROWS = 500;
 
@@ -70,6 +71,14 @@ export class Replica {
   /** The current clock value, not advanced (opSeq 0). */
   clockNow(): HLC {
     return this.engine.clock.now();
+  }
+
+  /**
+   * The clock as a tick would read it now (its state, or the physical time when later): an HLC
+   * above this was not issued by this database yet, whichever replica of it issued it.
+   */
+  clockReading(): HLC {
+    return this.engine.clock.reading();
   }
 
   /** The highest arrival sequence handed out: it grows with every fact this replica stores. */
@@ -195,6 +204,11 @@ export class Replica {
   /** A local transaction: one tick, applied here and returned for the peers. */
   commitLocal(tx: LocalTransaction): ChangeSet {
     return commitLocalTransaction(this.engine, tx);
+  }
+
+  /** Applies a coverage record another replica of the same database wrote (see ReplicaOptions.onCoverage). */
+  applyCoverage(note: CoverageNote): void {
+    this.engine.write(() => applyCoverage(this.engine, note), { durable: false });
   }
 
   /** Small persisted key/value space for the embedding app (watermarks and the like). */
