@@ -27,6 +27,11 @@ import { Emitter } from '../util/emitter.js';
 export interface LocalDatabaseOptions {
   /** The storage: `openMemoryReplica()` (the default) or `openSqliteReplica(path)` in Node. */
   readonly replica?: Replica;
+  /**
+   * For storage that saves after the commit (the browser's IndexedDB): resolves once every commit
+   * made so far is saved, rejects when saving failed. Without it commits are saved when made.
+   */
+  readonly whenSaved?: () => Promise<void>;
 }
 
 /** A read of an untyped table: `where`, `orderBy`, `limit`, `offset` (see QueryOptions). */
@@ -47,15 +52,26 @@ export class LocalDatabase {
   readonly replica: Replica;
   private readonly declarations: Declarations;
   private readonly events = new Emitter<DatabaseEvents>();
+  private readonly saved: () => Promise<void>;
   private closed = false;
 
-  private constructor(replica: Replica) {
+  private constructor(replica: Replica, whenSaved: (() => Promise<void>) | undefined) {
     this.replica = replica;
     this.declarations = new Declarations(replica);
+    this.saved = whenSaved ?? (() => Promise.resolve());
   }
 
   static open(options: LocalDatabaseOptions = {}): LocalDatabase {
-    return new LocalDatabase(options.replica ?? openMemoryReplica());
+    return new LocalDatabase(options.replica ?? openMemoryReplica(), options.whenSaved);
+  }
+
+  /**
+   * Resolves once every write made so far is in the replica's storage (at once for memory and
+   * SQLite, which save as they commit); rejects when the storage failed to save. SyncClient waits
+   * for it before pushing, so the server never holds a write this replica could lose.
+   */
+  whenSaved(): Promise<void> {
+    return this.saved();
   }
 
   get siteId(): Uint8Array {
