@@ -128,6 +128,33 @@ describe.runIf(runIt)('persistent browser storage in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('compacts its log into one base image and reopens from it', async () => {
+    const tab = await newTab();
+    await open(tab);
+    await call(tab, 'put', 'first', 'before');
+    const before = await tab.evaluate(() =>
+      (globalThis as never as { t: { logEntries(n: string): Promise<number> } }).t.logEntries('todos'),
+    );
+    expect(before).toBeGreaterThan(0);
+    await tab.evaluate(() => (globalThis as never as { t: { bulk(n: number): Promise<void> } }).t.bulk(6000));
+    // The compaction runs right after the commit burst; wait until the log is folded into the base.
+    await tab.waitForFunction(
+      async () =>
+        (await (globalThis as never as { t: { logEntries(n: string): Promise<number> } }).t.logEntries('todos')) === 0,
+      undefined,
+      { ...WAIT, polling: 50 },
+    );
+    await call(tab, 'put', 'last', 'after');
+    await tab.reload();
+    await tab.waitForFunction(() => 't' in globalThis, undefined, WAIT);
+    const again = await open(tab);
+    expect(again.rows).toHaveLength(6002);
+    expect(again.rows.map((r) => r.id)).toEqual(
+      expect.arrayContaining(['first', 'last', 'bulk-000000', 'bulk-005999']),
+    );
+    expect(errors).toEqual([]);
+  });
+
   it('shares writes between two tabs at once, offline too, and both converge with the server', async () => {
     const server = await startServer();
     const one = await newTab();

@@ -1,11 +1,12 @@
 // A LocalDatabase that survives reloads: the replica lives in memory (reads and writes stay
-// synchronous) and every committed store transaction is saved to IndexedDB in commit order.
+// synchronous) and every committed store transaction is saved to IndexedDB in commit order
+// (indexeddb-log.ts).
 // Opening loads it back whole, data, unsent writes and sync watermarks alike, so a SyncClient
 // resumes with a catch-up from where it was, not a snapshot. Each tab owns one storage slot (see
 // tab-slot.ts) and shares its writes with the other tabs (tab-channel.ts).
 import { MemoryReplicaStore, Replica, type ReplicaOptions } from '@syncord/core';
 import { LocalDatabase } from '../database/local-database.js';
-import { IndexedDbRecords } from './indexeddb-records.js';
+import { IndexedDbLog } from './indexeddb-log.js';
 import { TabChannel } from './tab-channel.js';
 import { takeSlot, type TabSlot } from './tab-slot.js';
 
@@ -26,7 +27,7 @@ export class BrowserDatabase {
   constructor(
     /** The replica: pass it to `new SyncClient(...)`, read and write it as any LocalDatabase. */
     readonly database: LocalDatabase,
-    private readonly records: IndexedDbRecords,
+    private readonly records: IndexedDbLog,
     private readonly tabs: TabChannel,
     private readonly slotLock: TabSlot,
   ) {}
@@ -87,12 +88,27 @@ export async function openBrowserDatabase(
   const onError = options.onError ?? ((err: unknown) => console.error('@syncord/client/browser:', err));
   const slot = await takeSlot(name, maxTabs);
   try {
-    const { records, loaded } = await IndexedDbRecords.open(`syncord:${name}:${slot.index}`, onError);
+    const { log: records, loaded } = await IndexedDbLog.open(`syncord:${name}:${slot.index}`, onError);
     try {
-      const store = new MemoryReplicaStore({ onCommit: (writes, durable) => records.write(writes, durable) });
+      let compaction: ReturnType<typeof setTimeout> | undefined;
+      const compactSoon = (): void => {
+        if (compaction !== undefined || !records.wantsCompaction) return;
+        // After the burst of commits in progress (a snapshot's chunks), not inside one.
+        compaction = setTimeout(() => {
+          compaction = undefined;
+          if (!database.isClosed) records.compact(store.exportRecords());
+        }, 0);
+      };
+      const store = new MemoryReplicaStore({
+        onCommit: (writes, durable) => {
+          records.append(writes, durable);
+          compactSoon();
+        },
+      });
       store.load(loaded);
       const replica = Replica.open(store, options.allowResurrection ? { allowResurrection: true } : {});
-      const database = LocalDatabase.open({ replica, whenSaved: () => records.whenSaved() });
+      const database: LocalDatabase = LocalDatabase.open({ replica, whenSaved: () => records.whenSaved() });
+      compactSoon();
       // A new replica's first meta rows are only in memory yet: save them before anyone relies on them.
       await records.whenSaved();
       return new BrowserDatabase(database, records, new TabChannel(name, database, onError), slot);

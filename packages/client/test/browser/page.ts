@@ -32,6 +32,30 @@ const api = {
     opened!.database.put('todos', { id, title });
     await opened!.whenSaved();
   },
+  /** Writes `n` rows in one transaction (enough to make the storage compact its log). */
+  async bulk(n: number): Promise<void> {
+    opened!.database.transaction((tx) => {
+      for (let i = 0; i < n; i++) tx.put('todos', { id: `bulk-${String(i).padStart(6, '0')}`, title: 'bulk' });
+    });
+    await opened!.whenSaved();
+  },
+  /** How many commits the storage's log holds beyond its base image (read through IndexedDB itself). */
+  async logEntries(name: string): Promise<number> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(`syncord:${name}:${opened!.slot}`);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const count = await new Promise<number>((resolve) => {
+      const req = db.transaction('log').objectStore('log').count();
+      req.onsuccess = () => resolve(req.result);
+    });
+    db.close();
+    return count;
+  },
+  count(): number {
+    return opened!.database.list('todos').length;
+  },
   ids(): string[] {
     return opened!.database.list('todos', { orderBy: 'id' }).map((r) => String(r['id']));
   },

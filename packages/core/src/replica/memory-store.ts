@@ -137,50 +137,74 @@ export class MemoryReplicaStore implements ReplicaStore {
     onCommit(writes, durable);
   }
 
+  /** Every record, as `onCommit` reports them: what a persisted copy holds after compaction. */
+  exportRecords(): RecordWrite[] {
+    const out: RecordWrite[] = [];
+    const add = (id: string, record: MemoryRecord | undefined): void => {
+      if (record) out.push({ id, record });
+    };
+    for (const key of this.meta.keys()) add(recordId.meta(key), this.metaRecord(key));
+    const rows = new Map<string, { table: TableRef; pkKey: string }>();
+    for (const maps of [this.cells, this.tombstones] as Map<string, TableMap<unknown>>[])
+      for (const t of maps.values())
+        for (const pkKey of t.rows.keys()) rows.set(recordId.row(t.ref.key, pkKey), { table: t.ref, pkKey });
+    for (const [id, { table, pkKey }] of rows) add(id, this.rowRecord(table, pkKey));
+    for (const key of this.migrations.keys()) add(recordId.migration(key), this.migrationRecord(key));
+    for (const site of new Set([...this.watermarks.keys(), ...this.watermarkFloors.keys()]))
+      add(recordId.watermarks(site), this.watermarkRecord(site));
+    for (const id of this.outbox.keys()) add(recordId.outbox(id), this.outboxRecord(id));
+    if (this.outboxLastId > 0) add(recordId.outboxSeq, { kind: 'outboxSeq', lastId: this.outboxLastId });
+    return out;
+  }
+
   private touchRow(table: TableRef, pkKey: string): void {
-    this.touch(recordId.row(table.key, pkKey), () => {
-      const cells = this.cells.get(table.key)?.rows.get(pkKey);
-      const tomb = this.tombstones.get(table.key)?.rows.get(pkKey);
-      const any = cells?.values().next().value ?? tomb;
-      if (!any) return undefined;
-      return {
-        kind: 'row',
-        schema: table.schema,
-        table: table.table,
-        pkKey,
-        pk: any.pk,
-        cells: [...(cells?.values() ?? [])].map((c) => ({
-          column: c.column,
-          value: c.value,
-          hlc: ownBytes(c.hlc),
-          seq: c.seq,
-        })),
-        ...(tomb
-          ? {
-              tombstone: {
-                hlc: ownBytes(tomb.hlc),
-                seq: tomb.seq,
-                createdAt: tomb.createdAt,
-                ...(tomb.priorRow ? { priorRow: tomb.priorRow } : {}),
-              },
-            }
-          : {}),
-      };
-    });
+    this.touch(recordId.row(table.key, pkKey), () => this.rowRecord(table, pkKey));
+  }
+
+  private rowRecord(table: TableRef, pkKey: string): MemoryRecord | undefined {
+    const cells = this.cells.get(table.key)?.rows.get(pkKey);
+    const tomb = this.tombstones.get(table.key)?.rows.get(pkKey);
+    const any = cells?.values().next().value ?? tomb;
+    if (!any) return undefined;
+    return {
+      kind: 'row',
+      schema: table.schema,
+      table: table.table,
+      pkKey,
+      pk: any.pk,
+      cells: [...(cells?.values() ?? [])].map((c) => ({
+        column: c.column,
+        value: c.value,
+        hlc: ownBytes(c.hlc),
+        seq: c.seq,
+      })),
+      ...(tomb
+        ? {
+            tombstone: {
+              hlc: ownBytes(tomb.hlc),
+              seq: tomb.seq,
+              createdAt: tomb.createdAt,
+              ...(tomb.priorRow ? { priorRow: tomb.priorRow } : {}),
+            },
+          }
+        : {}),
+    };
   }
 
   private touchWatermarks(siteHex: string): void {
-    this.touch(recordId.watermarks(siteHex), () => {
-      const records = [...(this.watermarks.get(siteHex)?.values() ?? [])];
-      const floor = this.watermarkFloors.get(siteHex);
-      if (records.length === 0 && !floor) return undefined;
-      return {
-        kind: 'watermarks',
-        site: fromHex(siteHex),
-        records: records.map((r) => ({ ...r, site: ownBytes(r.site), hlc: ownBytes(r.hlc) })),
-        ...(floor ? { floor: ownBytes(floor) } : {}),
-      };
-    });
+    this.touch(recordId.watermarks(siteHex), () => this.watermarkRecord(siteHex));
+  }
+
+  private watermarkRecord(siteHex: string): MemoryRecord | undefined {
+    const records = [...(this.watermarks.get(siteHex)?.values() ?? [])];
+    const floor = this.watermarkFloors.get(siteHex);
+    if (records.length === 0 && !floor) return undefined;
+    return {
+      kind: 'watermarks',
+      site: fromHex(siteHex),
+      records: records.map((r) => ({ ...r, site: ownBytes(r.site), hlc: ownBytes(r.hlc) })),
+      ...(floor ? { floor: ownBytes(floor) } : {}),
+    };
   }
 
   savepoint<T>(fn: () => T): T {
@@ -230,10 +254,11 @@ export class MemoryReplicaStore implements ReplicaStore {
     this.touchMeta(key);
   }
   private touchMeta(key: string): void {
-    this.touch(recordId.meta(key), () => {
-      const value = this.meta.get(key);
-      return value === undefined ? undefined : { kind: 'meta', key, value };
-    });
+    this.touch(recordId.meta(key), () => this.metaRecord(key));
+  }
+  private metaRecord(key: string): MemoryRecord | undefined {
+    const value = this.meta.get(key);
+    return value === undefined ? undefined : { kind: 'meta', key, value };
   }
 
   loadRows(table: TableRef, pkKeys: readonly string[]): Map<string, RowVersions> {
@@ -284,10 +309,11 @@ export class MemoryReplicaStore implements ReplicaStore {
     this.touchMigration(key);
   }
   private touchMigration(key: string): void {
-    this.touch(recordId.migration(key), () => {
-      const m = this.migrations.get(key);
-      return m && { kind: 'migration', migration: { ...m, hlc: ownBytes(m.hlc) } };
-    });
+    this.touch(recordId.migration(key), () => this.migrationRecord(key));
+  }
+  private migrationRecord(key: string): MemoryRecord | undefined {
+    const m = this.migrations.get(key);
+    return m && { kind: 'migration', migration: { ...m, hlc: ownBytes(m.hlc) } };
   }
   listMigrations(): StoredMigration[] {
     return [...this.migrations.values()];
@@ -511,10 +537,11 @@ export class MemoryReplicaStore implements ReplicaStore {
     this.touchOutbox(id);
   }
   private touchOutbox(id: number): void {
-    this.touch(recordId.outbox(id), () => {
-      const entry = this.outbox.get(id);
-      return entry && { kind: 'outbox', entry };
-    });
+    this.touch(recordId.outbox(id), () => this.outboxRecord(id));
+  }
+  private outboxRecord(id: number): MemoryRecord | undefined {
+    const entry = this.outbox.get(id);
+    return entry && { kind: 'outbox', entry };
   }
   outboxStats(): OutboxStats {
     const first = this.outbox.values().next();
