@@ -2,19 +2,20 @@
 // fill N rows, time to open them again after a reload (load + first full read), and the latency
 // of one awaited write. Run with `npm run bench:browser` (Debian's chromium; no build needed: the
 // page is bundled from the sources). Wall-clock is measured in the page; CPU seconds are
-// utime+stime of every Chromium process (browser, renderer, storage) from /proc over each step.
+// utime+stime of every Chromium process (browser, renderer, storage) from /proc over each step
+// (a process that exits during a step is left out of it).
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { bundlePage, servePage } from '../packages/client/test/browser/page-server.ts';
-import { chromiumPath, launchChromium } from '../packages/client/test/browser/chromium.ts';
+import { chromiumPath, launchChromium } from '../packages/coordinator/test/support/chromium.ts';
 
 const SIZES = process.argv.includes('--quick') ? [1000, 10_000] : [1000, 10_000, 50_000];
 const WRITES = 200;
 const TICKS = 100; // USER_HZ on Linux
 
-/** utime+stime (s) of the process whose command line holds `marker`, and all its descendants. */
-function treeCpuSeconds(marker) {
+/** utime+stime (s) per pid of the process whose command line holds `marker` and its descendants. */
+function treeCpu(marker) {
   const procs = [];
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
@@ -33,7 +34,14 @@ function treeCpuSeconds(marker) {
     grew = false;
     for (const p of procs) if (!inTree.has(p.pid) && inTree.has(p.ppid)) grew = inTree.add(p.pid) !== undefined;
   }
-  return procs.filter((p) => inTree.has(p.pid)).reduce((s, p) => s + p.cpu, 0);
+  return new Map(procs.filter((p) => inTree.has(p.pid)).map((p) => [p.pid, p.cpu]));
+}
+
+/** CPU seconds the tree used since `before`; a process that exited in between is left out. */
+function cpuSince(before, marker) {
+  let sum = 0;
+  for (const [pid, cpu] of treeCpu(marker)) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
 }
 
 const executablePath = chromiumPath();
@@ -47,9 +55,9 @@ try {
     const page = await context.newPage();
     await page.goto(server.url);
     await page.waitForFunction(() => 'bench' in globalThis);
-    const cpu0 = treeCpuSeconds(marker);
+    const cpu0 = treeCpu(marker);
     const result = await page.evaluate(([f, a]) => globalThis.bench[f](...a), [fn, args]);
-    const cpu = treeCpuSeconds(marker) - cpu0;
+    const cpu = cpuSince(cpu0, marker);
     await page.close();
     return { result, cpu };
   };

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromiumPath, launchChromium, recordErrors } from './browser/chromium.js';
+import { chromiumPath, launchChromium, recordErrors } from '../../coordinator/test/support/chromium.js';
 import { bundlePage, servePage, type PageServer } from './browser/page-server.js';
 import { FAST, Harness } from './harness.js';
 import { startCoordinator, type Coordinator } from './helpers.js';

@@ -41,13 +41,15 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function servePage(script: string): Promise<PageServer> {
-  const html =
-    '<!doctype html><meta charset="utf-8"><title>syncord test</title><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>';
+const TEST_HTML =
+  '<!doctype html><meta charset="utf-8"><title>syncord test</title><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>';
+
+/** Serves `html` at / and `script` at every *.js path. */
+export async function servePage(script: string, html = TEST_HTML): Promise<PageServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-    else if (path === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    else if (path.endsWith('.js')) res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
