@@ -128,6 +128,35 @@ describe.runIf(runIt)('persistent browser storage in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it("takes over a closed tab's slot and pushes the writes it left unsent", async () => {
+    const server = await startServer();
+    const [one, two, three] = [await newTab(), await newTab(), await newTab()];
+    const opened = [await open(one, server.url), await open(two, server.url), await open(three, server.url)];
+    expect(opened.map((o) => o.slot)).toEqual([0, 1, 2]);
+    await stopServer();
+    await call(three, 'put', 'left-behind', 'written offline, then the tab closed');
+    await waitForIds(one, ['left-behind']);
+    await three.close();
+    await two.close();
+
+    // The new tab gets slot 1 and takes over slot 2, whose write nobody else would push.
+    const four = await newTab();
+    const fourth = await open(four, server.url);
+    expect(fourth.slot).toBe(1);
+    expect(fourth.rows.map((r) => r.id)).toEqual(['left-behind']);
+    await startServer(server.port);
+    await Promise.all([call(one, 'whenSynced'), call(four, 'whenSynced')]);
+    expect(await serverIds(coordinator!.url)).toEqual(['left-behind']);
+    const pushedBy = (site: string) =>
+      (h.pushed.get(site) ?? []).filter((cs) => cs.changes.some((c) => c.pk[0] === 'left-behind'));
+    expect(pushedBy(fourth.site)).toHaveLength(1);
+    expect(pushedBy(opened[0]!.site)).toHaveLength(0);
+    // Its database is gone: the next tab does not take it over again.
+    const five = await newTab();
+    expect((await open(five)).slot).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
   it('compacts its log into one base image and reopens from it', async () => {
     const tab = await newTab();
     await open(tab);

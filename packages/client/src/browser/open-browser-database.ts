@@ -1,11 +1,12 @@
 // A LocalDatabase that survives reloads: the replica lives in memory (reads and writes stay
 // synchronous) and every committed store transaction is saved to IndexedDB in commit order
-// (indexeddb-log.ts).
+// (indexeddb-log.ts). Slots no open tab holds are taken over on open (adopt-slots.ts).
 // Opening loads it back whole, data, unsent writes and sync watermarks alike, so a SyncClient
 // resumes with a catch-up from where it was, not a snapshot. Each tab owns one storage slot (see
 // tab-slot.ts) and shares its writes with the other tabs (tab-channel.ts).
 import { MemoryReplicaStore, Replica, type ReplicaOptions } from '@syncord/core';
 import { LocalDatabase } from '../database/local-database.js';
+import { adoptFreeSlots } from './adopt-slots.js';
 import { IndexedDbLog } from './indexeddb-log.js';
 import { TabChannel } from './tab-channel.js';
 import { takeSlot, type TabSlot } from './tab-slot.js';
@@ -88,7 +89,8 @@ export async function openBrowserDatabase(
   const onError = options.onError ?? ((err: unknown) => console.error('@syncord/client/browser:', err));
   const slot = await takeSlot(name, maxTabs);
   try {
-    const { log: records, loaded } = await IndexedDbLog.open(`syncord:${name}:${slot.index}`, onError);
+    const slotDbName = (index: number): string => `syncord:${name}:${index}`;
+    const { log: records, loaded } = await IndexedDbLog.open(slotDbName(slot.index), onError);
     try {
       let compaction: ReturnType<typeof setTimeout> | undefined;
       const compactSoon = (): void => {
@@ -111,7 +113,10 @@ export async function openBrowserDatabase(
       compactSoon();
       // A new replica's first meta rows are only in memory yet: save them before anyone relies on them.
       await records.whenSaved();
-      return new BrowserDatabase(database, records, new TabChannel(name, database, onError), slot);
+      const opened = new BrowserDatabase(database, records, new TabChannel(name, database, onError), slot);
+      // A failed take-over leaves that slot as it was, for a later tab: not a reason to fail here.
+      await adoptFreeSlots(name, slot.index, maxTabs, database, slotDbName, onError).catch(onError);
+      return opened;
     } catch (err) {
       records.close();
       throw err;

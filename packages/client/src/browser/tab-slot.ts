@@ -9,21 +9,32 @@ export interface TabSlot {
   release(): void;
 }
 
-export async function takeSlot(name: string, maxSlots: number): Promise<TabSlot> {
+function lockManager(): LockManager {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   if (!locks) {
     throw new Error(
       'openBrowserDatabase needs the Web Locks API (navigator.locks): serve the page over https or from localhost',
     );
   }
+  return locks;
+}
+
+/** Slot `index` if no tab holds it now. */
+export async function tryTakeSlot(name: string, index: number): Promise<TabSlot | undefined> {
+  const release = await tryLock(lockManager(), `syncord:${name}:slot:${index}`);
+  return release && { index, release };
+}
+
+export async function takeSlot(name: string, maxSlots: number): Promise<TabSlot> {
+  lockManager();
   const remembered = readRemembered(name, maxSlots);
   const order =
     remembered === undefined ? range(maxSlots) : [remembered, ...range(maxSlots).filter((i) => i !== remembered)];
   for (const index of order) {
-    const release = await tryLock(locks, `syncord:${name}:slot:${index}`);
-    if (!release) continue;
+    const slot = await tryTakeSlot(name, index);
+    if (!slot) continue;
     remember(name, index);
-    return { index, release };
+    return slot;
   }
   throw new Error(`openBrowserDatabase('${name}'): all ${maxSlots} storage slots are held by open tabs (maxTabs)`);
 }

@@ -255,15 +255,26 @@ export class LocalDatabase {
   /** Re-commits journaled local writes the snapshot header cleared (tables it did not keep). */
   private recommit(journal: readonly ChangeSet[], checkpoint: SnapshotCheckpoint): void {
     const kept = new Set(checkpoint.completedTables);
-    for (const cs of journal) {
-      const changes: LocalChange[] = cs.changes
-        .filter((c) => !kept.has(`${c.schema}.${c.table}`))
-        .map((c) =>
-          c.type === 'column'
-            ? { type: 'column', schema: c.schema, table: c.table, pk: c.pk, column: c.column, value: c.value }
-            : { type: 'delete', schema: c.schema, table: c.table, pk: c.pk },
-        );
-      // Every migration is cleared at the header (the stream re-sends the server's).
+    // Every migration is cleared at the header (the stream re-sends the server's), so all go again.
+    this.commitAgain(
+      journal.map((cs) => ({ ...cs, changes: cs.changes.filter((c) => !kept.has(`${c.schema}.${c.table}`)) })),
+    );
+  }
+
+  /**
+   * Commits each transaction again as this replica's own: the same values and migrations under
+   * new HLCs, one local transaction each (empty ones skipped). For writes that must be pushed by
+   * this replica although another site made them first: re-committed over a snapshot, or taken
+   * over from a closed browser tab's replica. Subscribers see them as local commits.
+   */
+  commitAgain(changeSets: readonly ChangeSet[]): void {
+    this.assertOpen();
+    for (const cs of changeSets) {
+      const changes: LocalChange[] = cs.changes.map((c) =>
+        c.type === 'column'
+          ? { type: 'column', schema: c.schema, table: c.table, pk: c.pk, column: c.column, value: c.value }
+          : { type: 'delete', schema: c.schema, table: c.table, pk: c.pk },
+      );
       const migrations: LocalMigration[] = cs.schemaMigrations.map(({ hlc: _hlc, ...m }) => m);
       if (changes.length > 0 || migrations.length > 0) this.commit(changes, migrations);
     }
