@@ -1,12 +1,12 @@
 // The admin page in headless Chromium (Debian's chromium driven by playwright-core): log in with
 // the form, see the databases with their session counts, click into one and its data browser,
 // with no script error or CSP violation; a screenshot is saved for a person to look at.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeSiteId, newSiteId } from '@syncord/core';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, launchChromium } from './support/chromium.js';
 import { wire, writeRow } from './support/change-sets.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { TestClient } from './support/ws-client.js';
@@ -15,14 +15,6 @@ const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/screenshots/', i
 const ADMIN_TOKEN = 'browser-admin-token';
 const SYNC_TOKEN = 'browser-sync-token';
 const WAIT_MS = 10_000;
-
-function chromiumPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const executablePath = chromiumPath();
 // CI installs chromium (.ci/run), so there a missing browser is a failure, not a skip.
@@ -60,19 +52,7 @@ describe.runIf(runIt)('the admin page in Chromium', () => {
       ],
     });
     expect((await writer.waitFor('apply_result')).applied).toBe(4);
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      timeout: WAIT_MS,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium(executablePath);
   });
 
   afterAll(async () => {
