@@ -112,6 +112,13 @@ export interface SnapshotProgress {
   /** The tables' `estimatedEntries` seen so far (plus resumed ones); the footer's total at the end. */
   readonly totalEntries: number;
   readonly currentTable?: string;
+  /** Rows whose cells this stream has delivered (a resumed stream counts its own rows only). */
+  readonly rowsReceived: number;
+  /**
+   * The rows this stream carries, from its header (Syncord's `rowCount`): known from the first
+   * report on. Absent when the server does not send it (the reference coordinator).
+   */
+  readonly rowsTotal?: number;
 }
 
 export interface DeltaSyncCheck {

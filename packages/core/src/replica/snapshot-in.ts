@@ -6,6 +6,7 @@ import type { ColumnChange, DeleteChange, SnapshotCheckpoint, SnapshotChunk, Sna
 import { WireError } from '../wire/wire-error.js';
 import { META, type Engine } from './engine.js';
 import { mergeData, mergeMigrations, TableRefs, type MergeCounts } from './merge.js';
+import { pkKeyOf } from './pk-key.js';
 import type { SnapshotApplyOptions } from './replica-api.js';
 import { qualifiedName } from './snapshot-out.js';
 import type { TableRef } from './store.js';
@@ -25,6 +26,9 @@ class SnapshotApply {
   /** Known so far: the resumed count plus every table-start's estimate (0 from the reference). */
   private totalEntries: number;
   private tablesProcessed = 0;
+  /** A table section lists each row's cells together, so a row starts where the pk changes. */
+  private rowsReceived = 0;
+  private lastRow: string | undefined;
   private current: TableRef | undefined;
   private readonly counts: MergeCounts = { applied: 0, skipped: 0, conflicts: 0 };
   done = false;
@@ -41,6 +45,7 @@ class SnapshotApply {
     this.totalEntries = this.entriesProcessed;
     const keep = new Set(this.completed);
     this.commit(() => engine.store.clearForSnapshot((t) => keep.has(qualifiedName(t))));
+    this.report();
   }
 
   /** Writes one step and the checkpoint in the same transaction, then reports it. */
@@ -88,6 +93,7 @@ class SnapshotApply {
         this.current = this.tables.get(chunk.schema, chunk.table);
         this.tableIndex++;
         this.entryIndex = 0;
+        this.lastRow = undefined;
         this.totalEntries += chunk.estimatedEntries;
         break;
       case 'column-versions': {
@@ -101,6 +107,11 @@ class SnapshotApply {
           value: e.value,
           hlc: e.hlc,
         }));
+        for (const e of chunk.entries) {
+          const row = pkKeyOf(e.pk);
+          if (row !== this.lastRow) this.rowsReceived++;
+          this.lastRow = row;
+        }
         this.entryIndex += changes.length;
         this.entriesProcessed += changes.length;
         this.commit(() => mergeData(engine, changes, this.counts, false, this.tables));
@@ -135,14 +146,22 @@ class SnapshotApply {
           engine.store.deleteMeta(META.checkpoint);
         });
         this.done = true;
+        this.totalEntries = chunk.totalEntries;
         break;
     }
+    this.report();
+  }
+
+  private report(): void {
+    const { rowCount } = this.header;
     this.options?.onProgress?.({
       tablesProcessed: this.tablesProcessed,
       totalTables: this.header.tableCount,
       entriesProcessed: this.entriesProcessed,
-      totalEntries: chunk.type === 'footer' ? chunk.totalEntries : this.totalEntries,
+      totalEntries: this.totalEntries,
       ...(this.current ? { currentTable: qualifiedName(this.current) } : {}),
+      rowsReceived: this.rowsReceived,
+      ...(rowCount !== undefined ? { rowsTotal: rowCount } : {}),
     });
   }
 }

@@ -50,6 +50,8 @@ export class SqliteSnapshotReader implements SnapshotReader {
         cellCount: this.db
           .prepare<[number], number>('SELECT coalesce(sum(json_array_length(meta)), 0) / 2 FROM cells WHERE tbl = ?')
           .pluck(),
+        // Walks the (tbl, pk) index only: a row's fragments share its pk.
+        rowCount: this.db.prepare<[number], number>('SELECT count(DISTINCT pk) FROM cells WHERE tbl = ?').pluck(),
         tombstones: this.db
           .prepare<[number, string, number], TombstoneRow>(
             `SELECT ${TOMBSTONE_COLUMNS} FROM tombstones WHERE (tbl, pk) > (?, ?) ORDER BY tbl, pk LIMIT ?`,
@@ -73,6 +75,11 @@ export class SqliteSnapshotReader implements SnapshotReader {
   cellCount(table: TableRef): number {
     const id = this.tables.idOf(table);
     return id === undefined ? 0 : this.s.cellCount.get(id)!;
+  }
+
+  rowCount(table: TableRef): number {
+    const id = this.tables.idOf(table);
+    return id === undefined ? 0 : this.s.rowCount.get(id)!;
   }
 
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
