@@ -65,6 +65,11 @@ export interface OutboxStats {
 export interface GetChangesOptions {
   /** Stop adding whole transactions once this many data changes are included. Default 1000. */
   readonly batchSize?: number;
+  /**
+   * False: a look that is no reply, so nothing about the requester is recorded (no watermark, no
+   * coverage) and the read writes nothing. Default true.
+   */
+  readonly record?: boolean;
 }
 
 /** One page of a catch-up. */
