@@ -2,11 +2,18 @@
 // merge rules as change sets, so a snapshot that races with live changes still converges.
 import { checkDrift } from '../clock/hybrid-clock.js';
 import { assertSnapshotFormat, decodeCheckpoint, encodeCheckpoint } from '../wire/snapshot.js';
-import type { ColumnChange, DeleteChange, SnapshotCheckpoint, SnapshotChunk, SnapshotHeader } from '../wire/types.js';
+import { sqlValuesEqual } from '../wire/sql-value.js';
+import type {
+  ColumnChange,
+  DeleteChange,
+  SnapshotCheckpoint,
+  SnapshotChunk,
+  SnapshotHeader,
+  SqlValue,
+} from '../wire/types.js';
 import { WireError } from '../wire/wire-error.js';
 import { META, type Engine } from './engine.js';
 import { mergeData, mergeMigrations, TableRefs, type MergeCounts } from './merge.js';
-import { pkKeyOf } from './pk-key.js';
 import type { SnapshotApplyOptions } from './replica-api.js';
 import { qualifiedName } from './snapshot-out.js';
 import type { TableRef } from './store.js';
@@ -28,7 +35,7 @@ class SnapshotApply {
   private tablesProcessed = 0;
   /** A table section lists each row's cells together, so a row starts where the pk changes. */
   private rowsReceived = 0;
-  private lastRow: string | undefined;
+  private lastRow: readonly SqlValue[] | undefined;
   private current: TableRef | undefined;
   private readonly counts: MergeCounts = { applied: 0, skipped: 0, conflicts: 0 };
   done = false;
@@ -108,9 +115,8 @@ class SnapshotApply {
           hlc: e.hlc,
         }));
         for (const e of chunk.entries) {
-          const row = pkKeyOf(e.pk);
-          if (row !== this.lastRow) this.rowsReceived++;
-          this.lastRow = row;
+          if (!this.lastRow || !samePk(this.lastRow, e.pk)) this.rowsReceived++;
+          this.lastRow = e.pk;
         }
         this.entryIndex += changes.length;
         this.entriesProcessed += changes.length;
@@ -186,4 +192,11 @@ export async function applySnapshotChunks(
     apply = new SnapshotApply(engine, chunk, options);
   }
   if (!apply?.done) throw new WireError('snapshot stream ended before its footer');
+}
+
+/** Same row key; `===` settles the usual case without the general comparison. */
+function samePk(a: readonly SqlValue[], b: readonly SqlValue[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !sqlValuesEqual(a[i]!, b[i]!)) return false;
+  return true;
 }
