@@ -1,7 +1,9 @@
 // The app-facing count of local transactions the server has not acknowledged yet ("saved
-// locally" rather than "synced"). It is recounted, not kept by arithmetic: a later write can
-// replace an unsent one (only what the pusher would send counts), and a snapshot re-commits local
-// writes under new HLCs. Recounts are lazy and a burst of changes causes one, in a microtask.
+// locally" rather than "synced"). It is taken from the store (a scan of what is left to send) when
+// it starts and whenever the acknowledged position may have moved: an acknowledgement, a new
+// server, a snapshot. Between those a local commit adds one, so a user's offline writes cost O(1)
+// each instead of a scan that grows with the backlog. A commit that overwrote every value of an
+// earlier unsent one therefore counts until the next scan, which drops the superseded one.
 import { decodeSiteId, encodeSiteId, type SiteId } from '@syncord/core';
 import type { LocalDatabase } from '../database/local-database.js';
 import { unacknowledged } from './unacknowledged.js';
@@ -42,9 +44,20 @@ export class PendingWrites {
     this.invalidate();
   }
 
-  /** The count may have changed (a local commit, an acknowledgement, a snapshot). */
+  /** `transactions` local commits were made. */
+  committed(transactions: number): void {
+    if (!this.stale) this.value += transactions;
+    this.schedule();
+  }
+
+  /** The acknowledged position may have moved (an acknowledgement, a snapshot): scan again. */
   invalidate(): void {
     this.stale = true;
+    this.schedule();
+  }
+
+  /** One report per burst of changes, once it is over. */
+  private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => {

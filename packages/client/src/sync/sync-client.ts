@@ -93,10 +93,10 @@ export class SyncClient {
     const factory = options.webSocket;
     this.socketFactory = factory ? () => Promise.resolve(factory) : defaultSocketFactory;
     this.pending = new PendingWrites(db, this.options.batchSize, (count) => this.events.emit('pending', count));
-    // Remote changes are left out: they never add a write of ours, and recounting on every
-    // broadcast would rescan what arrived since the last push.
+    // Remote changes never add a write of ours.
     db.subscribe((change) => {
-      if (change.source !== 'remote') this.pending.invalidate();
+      if (change.source === 'local') this.pending.committed(change.changeSets.length);
+      else if (change.source === 'snapshot') this.pending.invalidate();
     });
   }
 
