@@ -67,7 +67,7 @@ class Cursor implements ChangesCursor {
   private done = false;
   private covered = 0;
   private seqAtStart = 0;
-  private recordable = true;
+  private recordable: boolean;
   /** Base of the last transaction served and the max of the last page. */
   private lastBase: Uint8Array | undefined;
   private lastMax: Uint8Array | undefined;
@@ -79,6 +79,7 @@ class Cursor implements ChangesCursor {
     options: GetChangesOptions | undefined,
   ) {
     this.bound = batchBound(options);
+    this.recordable = options?.record ?? true;
     this.since = since ? hlcToBytes(since) : undefined;
   }
 
@@ -116,7 +117,7 @@ class Cursor implements ChangesCursor {
     this.seqAtStart = engine.lastSeq;
     if (!since) return;
     this.covered = coveredSeq(engine, requester, since);
-    this.recordable = canDeltaSync(engine, requester, since).ok;
+    this.recordable &&= canDeltaSync(engine, requester, since).ok;
     if (!this.recordable) return;
     const late = engine.store.scanLate(this.covered, undefined, since, requester, 1)[Symbol.iterator]();
     const anyLate = late.next().done === false;

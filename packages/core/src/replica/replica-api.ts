@@ -78,6 +78,11 @@ export interface OutboxStats {
 export interface GetChangesOptions {
   /** Stop adding whole transactions once this many data changes are included. Default 1000. */
   readonly batchSize?: number;
+  /**
+   * False: a look that is no reply, so nothing about the requester is recorded (no watermark, no
+   * coverage) and the read writes nothing. Default true.
+   */
+  readonly record?: boolean;
 }
 
 /** One page of a catch-up. */
@@ -125,6 +130,13 @@ export interface SnapshotProgress {
   /** The tables' `estimatedEntries` seen so far (plus resumed ones); the footer's total at the end. */
   readonly totalEntries: number;
   readonly currentTable?: string;
+  /** Rows whose cells this stream has delivered (a resumed stream counts its own rows only). */
+  readonly rowsReceived: number;
+  /**
+   * The rows this stream carries, from its header (Syncord's `rowCount`): known from the first
+   * report on. Absent when the server does not send it (the reference coordinator).
+   */
+  readonly rowsTotal?: number;
 }
 
 export interface DeltaSyncCheck {

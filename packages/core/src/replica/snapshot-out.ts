@@ -62,6 +62,10 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
     const snapshotId = resume ? resume.snapshotId : globalThis.crypto.randomUUID();
     const tables = reader.tablesWithCells();
     const migrations = reader.migrations();
+    const skip = new Set(resume?.completedTables ?? []);
+    const streamed = tables.filter((t) => !skip.has(qualifiedName(t)));
+    let rowCount = 0;
+    for (const table of streamed) rowCount += reader.rowCount(table);
     yield {
       type: 'header',
       siteId: resume ? resume.siteId : engine.siteId,
@@ -70,14 +74,13 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
       tableCount: tables.length,
       migrationCount: migrations.length,
       snapshotId,
+      rowCount,
     };
     for (const m of migrations) yield { type: 'schema-migration', migration: toSchemaMigration(m) };
 
     // Column-version entries only, as the reference counts them: tombstones are not entries.
     let entries = resume?.entriesProcessed ?? 0;
-    const skip = new Set(resume?.completedTables ?? []);
-    for (const table of tables) {
-      if (skip.has(qualifiedName(table))) continue;
+    for (const table of streamed) {
       const written = yield* tableChunks(reader, table, chunkSize);
       entries += written;
     }

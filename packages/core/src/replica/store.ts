@@ -131,6 +131,8 @@ export interface SnapshotReader {
   tablesWithCells(): TableRef[];
   /** How many live cells `table` holds: what its table section will stream, counted without reading it. */
   cellCount(table: TableRef): number;
+  /** How many rows of `table` have a live cell: the header's `rowCount` sums these up front. */
+  rowCount(table: TableRef): number;
   /** See ReplicaStore.rowPage. */
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][];
   /** Ordered by table then pk, so each table's tombstones are contiguous. */
