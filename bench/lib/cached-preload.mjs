@@ -2,10 +2,7 @@
 // coordinator like preload.mjs and kept under bench/.out/preload/ for the next runs. Its
 // `built.json` is written last, so a build that was interrupted is found incomplete and redone.
 // The runs that use it only add bookkeeping (watermark records), never cells.
-//
-// A catch-up "from the middle" needs a site the server knows holds the first half: a watermark it
-// never served is gap-free only if everything below it is sent again (docs/protocol.md §7). So a
-// reader site catches up once when half is written, and its site id and watermark are kept.
+
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { insertMessages, Writer } from './change-sets.mjs';
@@ -13,30 +10,12 @@ import { OUT_DIR } from './harness.mjs';
 import { PRELOADED_DB } from './preload.mjs';
 import { pushMessages } from './push.mjs';
 import { startCoordinator } from './server.mjs';
-import { streamedCatchUp } from './streamed-reads.mjs';
 import { WireClient } from './wire-client.mjs';
 
 /** Transactions generated and pushed at a time, so the load generator never holds the whole load. */
 const MESSAGES_PER_BATCH = 500;
 
-/** A new site catches up from zero on its own connection; the server records its watermark. */
-async function readerCatchUp(server, applied, lastHlc, sizes) {
-  const reader = new Writer();
-  const client = await WireClient.open(server.wsUrl);
-  try {
-    await client.handshake(PRELOADED_DB, reader.siteIdText);
-    const got = await streamedCatchUp(client, undefined, sizes.timeoutS * 1000);
-    if (got.cells !== applied) throw new Error(`cached preload: the reader got ${got.cells} of ${applied} cells`);
-  } finally {
-    await client.close();
-  }
-  return { readerSite: reader.siteIdText, hlc: lastHlc, cellsUpTo: applied };
-}
-
-/**
- * Resolves to { dataDir, databaseId, cells, readerSite, middleHlc, cellsAfterMiddle }: the reader
- * site caught up to `middleHlc` when about half was written, and has `cellsAfterMiddle` to fetch.
- */
+/** Resolves to { dataDir, databaseId, cells, middleHlc }: `middleHlc` ends the transaction written at about half. */
 export async function cachedDatabase(cells, options, log) {
   const { sizes } = options;
   const dir = path.join(OUT_DIR, 'preload', `${cells}-cells-${sizes.columns}-columns-${sizes.rowsPerTxn}-rows-per-txn`);
@@ -56,7 +35,7 @@ export async function cachedDatabase(cells, options, log) {
     let middle;
     try {
       await client.handshake(PRELOADED_DB, writer.siteIdText);
-      // At least ten batches, so the reader's catch-up lands near the middle.
+      // At least ten batches, so that one ends near the middle.
       const txns = Math.max(1, Math.min(MESSAGES_PER_BATCH, Math.floor(rows / sizes.rowsPerTxn / 10)));
       const rowsPerBatch = txns * sizes.rowsPerTxn;
       for (let firstId = 1, batch = 0; firstId <= rows; firstId += rowsPerBatch, batch++) {
@@ -75,7 +54,7 @@ export async function cachedDatabase(cells, options, log) {
           throw new Error(`cached preload: ${result.applied} of ${result.expected} cells applied`);
         }
         applied += result.applied;
-        if (!middle && applied >= cells / 2) middle = await readerCatchUp(server, applied, messages.at(-1).hlc, sizes);
+        middle ??= applied >= cells / 2 ? messages.at(-1).hlc : undefined;
         if (batch % 10 === 9) log(`  ${applied.toLocaleString('en-US')} cells`);
       }
     } finally {
@@ -85,9 +64,7 @@ export async function cachedDatabase(cells, options, log) {
       dataDir,
       databaseId: PRELOADED_DB,
       cells: applied,
-      readerSite: middle.readerSite,
-      middleHlc: middle.hlc,
-      cellsAfterMiddle: applied - middle.cellsUpTo,
+      middleHlc: middle,
     };
     writeFileSync(builtFile, JSON.stringify(built, null, 2));
     return built;

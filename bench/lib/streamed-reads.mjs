@@ -1,7 +1,9 @@
 // The large reads as a client receives them, counted in the frames' text (raw-count.mjs) so that
 // the load generator's JSON.parse does not bound the figure. Each checks its counting against a
 // real parse: the first page of a catch-up, the first entries chunk and the footer of a snapshot.
+/* global fetch, AbortSignal -- Node 20's built-ins */
 import http from 'node:http';
+import { compareHLC, decodeHLC } from '@syncord/core';
 import { occurrences } from './raw-count.mjs';
 
 const cellsIn = (text) => occurrences(text, '{"type":"column",') + occurrences(text, '{"type":"delete",');
@@ -31,6 +33,39 @@ export async function streamedCatchUp(client, sinceHLC, timeoutMs) {
     throw new Error(`catch-up: counting the text found ${cellsIn(first)} cells, parsing ${cells}`);
   }
   return got;
+}
+
+/** The `hlc` of the last change set in a `changes` frame (it follows the set's transactionId). */
+function lastSetHlc(raw) {
+  const set = raw.lastIndexOf('"transactionId":');
+  const at = set < 0 ? -1 : raw.indexOf('"hlc":"', set);
+  return at < 0 ? undefined : raw.slice(at + 7, at + 47);
+}
+
+/**
+ * Pages a catch-up from zero over HTTP (`GET …/changes`, one page per request, each recorded as
+ * the site's watermark) until a page ends at or past `until`: resolves to { watermark, cells }.
+ * The last page recorded is then that watermark, so a catch-up from it is a real delta; a
+ * WebSocket stream cannot be stopped there (pages already on their way are recorded too, and a
+ * site keeps only its newest few records).
+ */
+export async function pageUntil(httpBase, databaseId, siteId, until, timeoutMs) {
+  let cells = 0;
+  let watermark;
+  for (;;) {
+    const query = watermark ? `?sinceHLC=${encodeURIComponent(watermark)}` : '';
+    const res = await fetch(`${httpBase}/${encodeURIComponent(databaseId)}/changes${query}`, {
+      headers: { 'x-site-id': siteId },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GET changes answered ${res.status}: ${text.slice(0, 200)}`);
+    const last = lastSetHlc(text);
+    if (last === undefined) return { watermark, cells };
+    cells += cellsIn(text);
+    watermark = last;
+    if (compareHLC(decodeHLC(watermark), until) >= 0) return { watermark, cells };
+  }
 }
 
 /** Counts one chunk's entries (column-versions only, as the footer does); parses the others. */
