@@ -18,6 +18,12 @@ export const MERGED_SEQ_KEY = 'cluster.mergedSeq';
  */
 export const SEQS_PER_ENTRY = 2 ** 20;
 
+/**
+ * Merges commit without a sync: the log is the durable copy, and what a crash takes from the
+ * file (the merged sequence with it, same transaction) is merged again from the log on restart.
+ */
+const NOT_SYNCED = { durable: false } as const;
+
 /** The node that appended an apply is waiting for its outcome. */
 export interface ApplyWaiter {
   resolve(merged: MergedArrival): void;
@@ -137,7 +143,7 @@ export class DatabaseMerger {
       group = [];
       try {
         if (entry?.kind === 'coverage') this.replica.applyCoverage(entry.note);
-        this.replica.setLocal(MERGED_SEQ_KEY, String(raw.seq));
+        this.replica.setLocal(MERGED_SEQ_KEY, String(raw.seq), NOT_SYNCED);
       } catch (err) {
         this.fail(err);
         return;
@@ -177,7 +183,10 @@ export class DatabaseMerger {
       };
       return { seq, entry, step, build };
     });
-    const results = this.replica.applyGroup(steps.map((s) => s.build));
+    const results = this.replica.applyGroup(
+      steps.map((s) => s.build),
+      NOT_SYNCED,
+    );
     const storageFailure = results.find((r) => r instanceof Error && storageErrorCode(r) !== undefined);
     if (storageFailure) {
       this.fail(storageFailure);

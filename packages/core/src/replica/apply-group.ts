@@ -19,6 +19,7 @@ function asError(err: unknown): Error {
 export function applyGroup(
   engine: Engine,
   batches: ReadonlyArray<ApplyBatch | (() => ApplyBatch)>,
+  options?: { readonly durable?: boolean },
 ): Array<ApplyResult | Error> {
   engine.assertOpen();
   const results: Array<ApplyResult | Error> = [];
@@ -36,7 +37,7 @@ export function applyGroup(
           results.push(asError(err));
         }
       }
-    });
+    }, options);
   } catch (err) {
     const failed = asError(err);
     return batches.map(() => failed);

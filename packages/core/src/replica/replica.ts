@@ -99,9 +99,14 @@ export class Replica {
    * Group commit: the batches in one transaction with one durable commit, each all-or-nothing on
    * its own (a savepoint each). Returns, per batch in order, its result or the error that undid it.
    * A function batch is built inside the transaction, after the earlier batches merged.
+   * `durable: false` lets the commit skip the sync, for a replica whose durable copy is elsewhere
+   * (a cluster node re-reads what a crash lost from the shared log).
    */
-  applyGroup(batches: ReadonlyArray<ApplyBatch | (() => ApplyBatch)>): Array<ApplyResult | Error> {
-    return applyGroup(this.engine, batches);
+  applyGroup(
+    batches: ReadonlyArray<ApplyBatch | (() => ApplyBatch)>,
+    options?: { readonly durable?: boolean },
+  ): Array<ApplyResult | Error> {
+    return applyGroup(this.engine, batches, options);
   }
 
   /** The oldest `limit` outbox entries (records waiting to be shipped elsewhere, e.g. an archive). */
@@ -225,10 +230,11 @@ export class Replica {
     return this.engine.store.getMeta(META.localPrefix + key);
   }
 
-  setLocal(key: string, value: string): void {
+  /** `durable: false` lets the commit skip the sync (see applyGroup). */
+  setLocal(key: string, value: string, options?: { readonly durable?: boolean }): void {
     if (typeof key !== 'string' || typeof value !== 'string')
       throw new TypeError('setLocal takes string key and value');
-    this.engine.write(() => this.engine.store.setMeta(META.localPrefix + key, value));
+    this.engine.write(() => this.engine.store.setMeta(META.localPrefix + key, value), options);
   }
 
   /** Live cells of one row, or undefined when it has none. */
