@@ -11,6 +11,8 @@ import { buildApp, SHUTDOWN_CLOSE } from './transport/index.js';
 export interface CoordinatorServerOptions extends CoordinatorServiceOptions {
   /** How long stop() lets open HTTP responses (e.g. snapshot streams) finish before cutting them. */
   readonly shutdownGraceMs?: number;
+  /** A directory served at / beside the sync endpoints (see AppOptions.staticDir), e.g. a web app's build. */
+  readonly staticDir?: string;
 }
 
 export interface ServerAddress {
@@ -76,7 +78,12 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       if (listening) return listening;
       // Before listening: a server that cannot write its databases must not take traffic.
       checkDataDir(options.config.dataDir);
-      app ??= await buildApp({ service, logger, isReady: () => ready });
+      app ??= await buildApp({
+        service,
+        logger,
+        isReady: () => ready,
+        ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
+      });
       await app.listen({ host: options.config.host, port: options.config.port });
       const bound = app.server.address() as AddressInfo;
       listening = { host: bound.address, port: bound.port };
