@@ -9,6 +9,10 @@ const SHELL: string[] = JSON.parse(MANIFEST) as string[];
 // A new build lists new file names, so it gets a new cache and the old one is dropped on activate.
 const CACHE = `todo-shell-${hash(SHELL.join('|'))}`;
 
+// The server answers with `Vary: Origin` (CORS), and module scripts are requested with an Origin
+// header that install's requests lacked: matching must ignore Vary or nothing would hit.
+const MATCH: MultiCacheQueryOptions = { cacheName: CACHE, ignoreVary: true };
+
 function hash(text: string): string {
   let h = 0;
   for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
@@ -40,11 +44,9 @@ sw.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || url.origin !== sw.location.origin || url.pathname.startsWith('/sync/')) return;
   if (request.mode === 'navigate') {
     // The network first, so a new build is seen at once; the cached shell when it is unreachable.
-    event.respondWith(
-      fetch(request).catch(async () => (await caches.match('/', { cacheName: CACHE })) ?? Response.error()),
-    );
+    event.respondWith(fetch(request).catch(async () => (await caches.match('/', MATCH)) ?? Response.error()));
     return;
   }
   // Built assets have content-hashed names: a cached one is never stale.
-  event.respondWith(caches.match(request, { cacheName: CACHE }).then((hit) => hit ?? fetch(request)));
+  event.respondWith(caches.match(request, MATCH).then((hit) => hit ?? fetch(request)));
 });

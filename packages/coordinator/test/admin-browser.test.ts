@@ -1,13 +1,13 @@
 // The admin page in headless Chromium (Debian's chromium driven by playwright-core): log in with
 // the form, see the databases with their session counts, click into one and its data browser,
 // with no script error or CSP violation; a screenshot is saved for a person to look at.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeSiteId, newSiteId } from '@syncord/core';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wire, writeRow } from './support/change-sets.js';
+import { CHROMIUM_ARGS, chromiumPath, runBrowserTests } from './support/chromium.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -16,17 +16,8 @@ const ADMIN_TOKEN = 'browser-admin-token';
 const SYNC_TOKEN = 'browser-sync-token';
 const WAIT_MS = 10_000;
 
-function chromiumPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const executablePath = chromiumPath();
-// CI installs chromium (.ci/run), so there a missing browser is a failure, not a skip.
-const runIt = executablePath !== undefined || process.env.CI !== undefined;
+const runIt = runBrowserTests(executablePath);
 
 describe.runIf(runIt)('the admin page in Chromium', () => {
   let srv: TestServer;
@@ -64,14 +55,7 @@ describe.runIf(runIt)('the admin page in Chromium', () => {
       executablePath,
       headless: true,
       timeout: WAIT_MS,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
   });
 
