@@ -240,8 +240,9 @@ describe.runIf(runIt)('the todo example in Chromium', () => {
   it(
     'two tabs of one profile see each other’s writes',
     async () => {
-      const secondTab = await openApp(alice, 'alice-tab-2');
+      await expectState(alicePage, 'synced');
       const current = await titles(alicePage);
+      const secondTab = await openApp(alice, 'alice-tab-2');
       await expectTitles(secondTab, current);
       await addTodo(secondTab, 'From the second tab');
       await expectTitles(alicePage, [...current, 'From the second tab']);
