@@ -78,6 +78,8 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       if (listening) return listening;
       // Before listening: a server that cannot write its databases must not take traffic.
       checkDataDir(options.config.dataDir);
+      // A cluster node connects to NATS first: it takes no traffic it cannot make durable.
+      await service.start();
       app ??= await buildApp({
         service,
         logger,

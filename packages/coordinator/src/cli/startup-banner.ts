@@ -11,6 +11,14 @@ export function startupBanner(
   const url = `ws://${host}:${address.port}${base}/ws`;
   const dataDir = path.resolve(config.dataDir);
   const s3 = config.s3.bucket === '' ? 'off' : `s3://${config.s3.bucket}/${config.s3.keyPrefix}`;
+  // Server list only: a NATS URL may carry credentials (nats://user:pass@host).
+  const cluster =
+    config.cluster.natsUrl === ''
+      ? 'off'
+      : `${config.cluster.natsUrl
+          .split(',')
+          .map((u) => u.trim().replace(/\/\/[^@/]*@/, '//'))
+          .join(',')} (prefix ${config.cluster.subjectPrefix}, replicas ${config.cluster.replicas})`;
   const fields = {
     url,
     host: address.host,
@@ -19,8 +27,8 @@ export function startupBanner(
     dataDir,
     auth: config.auth.mode,
     s3,
-    cluster: 'off',
+    cluster,
   };
-  const message = `Syncord ready: ${url} · data ${dataDir} · auth ${config.auth.mode} · S3 ${s3} · cluster off`;
+  const message = `Syncord ready: ${url} · data ${dataDir} · auth ${config.auth.mode} · S3 ${s3} · cluster ${cluster}`;
   return { message, fields };
 }

@@ -13,6 +13,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
 import { connect, errors, nanos, type NatsConnection } from '@nats-io/transport-node';
 
 export interface JetStreamLogOptions {
@@ -74,13 +75,33 @@ async function retryTimeouts<T>(withinMs: number, request: () => Promise<T>): Pr
 }
 
 export class JetStreamLog {
+  private connectedNow = true;
+
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly options: JetStreamLogOptions,
     readonly streamName: string,
-  ) {}
+    private readonly sites: KV,
+  ) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') this.connectedNow = false;
+        else if (status.type === 'reconnect') this.connectedNow = true;
+      }
+    })();
+  }
+
+  /** False while the NATS connection is down (it reconnects by itself). */
+  get connected(): boolean {
+    return this.connectedNow && !this.nc.isClosed();
+  }
+
+  /** Largest entry the NATS server takes in one message. */
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
 
   /** Connects and makes sure the stream exists with the given settings. */
   static async open(options: JetStreamLogOptions): Promise<JetStreamLog> {
@@ -114,11 +135,38 @@ export class JetStreamLog {
         }
         return manager;
       });
-      return new JetStreamLog(nc, jetstream(nc, { timeout: options.ackTimeoutMs }), jsm, options, streamName);
+      const js = jetstream(nc, { timeout: options.ackTimeoutMs });
+      const sites = await retryTimeouts(OPEN_WAIT_MS, () =>
+        new Kvm(js).create(`${streamName}_sites`, {
+          replicas: options.replicas,
+          storage: StorageType.File,
+          history: 1,
+        }),
+      );
+      return new JetStreamLog(nc, js, jsm, options, streamName, sites);
     } catch (err) {
       await nc.close();
       throw err;
     }
+  }
+
+  /**
+   * The one value every node agrees on for `databaseId`: the first proposal stored
+   * wins (JetStream KV create), every later caller reads it back.
+   */
+  async agree(databaseId: string, propose: () => Uint8Array): Promise<Uint8Array> {
+    const key = databaseToken(databaseId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.sites.get(key);
+      if (existing && existing.operation === 'PUT') return existing.value;
+      try {
+        await this.sites.create(key, propose());
+      } catch (err) {
+        // Another node created it first: read theirs on the next pass.
+        if (!(err instanceof Error) || !/wrong last sequence|exists/i.test(err.message)) throw err;
+      }
+    }
+    throw new Error(`no agreed value for database ${databaseId}`);
   }
 
   subjectOf(databaseId: string): string {

@@ -84,6 +84,11 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   's3.flushTimeoutMs': ['2000', 2000],
   'diskEviction.enabled': ['false', false],
   'diskEviction.idleMs': ['60000', 60_000],
+  'cluster.natsUrl': ['nats://10.0.0.1:4222,nats://10.0.0.2:4222', 'nats://10.0.0.1:4222,nats://10.0.0.2:4222'],
+  'cluster.replicas': ['3', 3],
+  'cluster.subjectPrefix': ['tenants_eu', 'tenants_eu'],
+  'cluster.nodeName': ['node-1', 'node-1'],
+  'cluster.ackTimeoutMs': ['2500', 2500],
   'admin.token': ['op-secret', 'op-secret'],
   'admin.maxPageSize': ['100', 100],
 };
@@ -143,9 +148,16 @@ describe('loadConfig', () => {
   });
 
   it('parses every flag, by its commander attribute name', () => {
-    const argv: CliOptions = Object.fromEntries(CONFIG_OPTIONS.map((o) => [attributeOf(o.flag), TEXT_CASES[o.key][0]]));
+    // Every flag but the NATS URL: a cluster does not take s3.bucket yet (tested below).
+    const options = CONFIG_OPTIONS.filter((o) => o.key !== 'cluster.natsUrl');
+    const argv: CliOptions = Object.fromEntries(options.map((o) => [attributeOf(o.flag), TEXT_CASES[o.key][0]]));
     const config = loadConfig({ env: {}, cwd: workDir(), argv });
-    for (const option of CONFIG_OPTIONS) expect(getAt(config, option.key)).toEqual(TEXT_CASES[option.key][1]);
+    for (const option of options) expect(getAt(config, option.key)).toEqual(TEXT_CASES[option.key][1]);
+  });
+
+  it('refuses a cluster with S3 archiving, which is not supported yet', () => {
+    const env = { SYNC_NATS_URL: 'nats://127.0.0.1:4222', S3_BUCKET: 'archive' };
+    expect(() => loadConfig({ env, cwd: workDir() })).toThrow(/cluster.natsUrl.*cannot be combined with s3.bucket/);
   });
 
   it('treats an empty variable as unset', () => {

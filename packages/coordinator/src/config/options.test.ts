@@ -26,6 +26,12 @@ const SECTION_PREFIX: Record<string, { env: string; flag: string }> = {
   logging: { env: 'SYNC_LOG_', flag: 'log-' },
   metrics: { env: 'SYNC_METRICS_', flag: 'metrics-' },
   admin: { env: 'SYNC_ADMIN_', flag: 'admin-' },
+  cluster: { env: 'SYNC_CLUSTER_', flag: 'cluster-' },
+};
+/** Cluster keys an operator types on every node's command line keep short names (--nats-url). */
+const SHORT_NAMES: Record<string, { env: string; flag: string }> = {
+  'cluster.natsUrl': { env: 'SYNC_NATS_URL', flag: 'nats-url' },
+  'cluster.nodeName': { env: 'SYNC_NODE_NAME', flag: 'node-name' },
 };
 const sectionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('.')));
 const upperSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
@@ -42,6 +48,11 @@ describe('the config option table', () => {
 
   it('names variables and flags consistently, each once', () => {
     for (const option of CONFIG_OPTIONS) {
+      const short = SHORT_NAMES[option.key];
+      if (short) {
+        expect([option.env, option.flag]).toEqual([short.env, short.flag]);
+        continue;
+      }
       const prefix = SECTION_PREFIX[sectionOf(option.key)] ?? { env: 'SYNC_', flag: '' };
       expect(option.env).toBe(PROTOCOL_ENV[option.key] ?? `${prefix.env}${upperSnake(lastPart(option.key))}`);
       if (!(option.key in PROTOCOL_ENV)) expect(option.flag).toBe(prefix.flag + kebab(lastPart(option.key)));

@@ -2,7 +2,18 @@ import type { ConfigKey } from './config-keys.js';
 import { getAt } from './config-keys.js';
 import { AUTH_MODES, DEFAULT_CONFIG, LOG_FORMATS, LOG_LEVELS, ORIGIN_CHECKS, S3_CHECKSUM_MODES } from './types.js';
 import type { ValueKind } from './value-kinds.js';
-import { boolean, integer, oneOf, optionalText, optionalUrl, origins, text, tokens, urlPath } from './value-kinds.js';
+import {
+  boolean,
+  integer,
+  oneOf,
+  optionalText,
+  optionalUrl,
+  origins,
+  subjectToken,
+  text,
+  tokens,
+  urlPath,
+} from './value-kinds.js';
 
 /**
  * One configurable key and every way to set it. This table is the single source for environment
@@ -467,6 +478,50 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     kind: timerMs,
     unit: 'ms',
     description: 'How long a database stays closed on local disk before it is evicted.',
+  },
+  {
+    key: 'cluster.natsUrl',
+    env: 'SYNC_NATS_URL',
+    flag: 'nats-url',
+    arg: '<urls>',
+    kind: optionalText('comma-separated NATS URLs'),
+    description:
+      'NATS servers (comma-separated, JetStream on); setting it makes this process one node of a cluster whose nodes all serve every database (docs/cluster.md).',
+  },
+  {
+    key: 'cluster.replicas',
+    env: 'SYNC_CLUSTER_REPLICAS',
+    flag: 'cluster-replicas',
+    arg: '<n>',
+    kind: integer(1, 5),
+    description:
+      'Copies JetStream keeps of the cluster log and its buckets: 3 in production (at most the NATS servers).',
+  },
+  {
+    key: 'cluster.subjectPrefix',
+    env: 'SYNC_CLUSTER_SUBJECT_PREFIX',
+    flag: 'cluster-subject-prefix',
+    arg: '<prefix>',
+    kind: subjectToken,
+    description: 'Prefix of the NATS subjects, stream and bucket names: nodes with the same prefix form one cluster.',
+  },
+  {
+    key: 'cluster.nodeName',
+    env: 'SYNC_NODE_NAME',
+    flag: 'node-name',
+    arg: '<name>',
+    kind: optionalText('a node name'),
+    description: 'Name of this node in logs and NATS monitoring; empty means <host name>-<process id>.',
+  },
+  {
+    key: 'cluster.ackTimeoutMs',
+    env: 'SYNC_CLUSTER_ACK_TIMEOUT_MS',
+    flag: 'cluster-ack-timeout-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description:
+      'Longest wait for JetStream to acknowledge an apply or answer a read; past it the request fails with STORAGE_UNAVAILABLE (close 1013).',
   },
   {
     key: 'admin.token',

@@ -129,6 +129,19 @@ export interface CoordinatorConfig {
     /** How long a database stays closed on disk before it is evicted. */
     idleMs: number;
   };
+  /** Cluster mode (docs/cluster.md): on when `natsUrl` is set; empty strings mean "not set". */
+  cluster: {
+    /** Comma-separated NATS server URLs; this process becomes one node of the cluster. */
+    natsUrl: string;
+    /** Copies JetStream keeps of every entry (3 in production, at most the NATS servers). */
+    replicas: number;
+    /** Subjects, stream and KV bucket names start with it: one cluster per prefix. */
+    subjectPrefix: string;
+    /** This node's name in logs and NATS monitoring; empty means host name and process id. */
+    nodeName: string;
+    /** Longest wait for JetStream to acknowledge an apply (or answer a read) before it fails. */
+    ackTimeoutMs: number;
+  };
   /** The admin page at `{basePath}/admin`. */
   admin: {
     /** Bearer token (or login form) of the admin page; empty turns it off unless auth.mode is none. */
@@ -188,6 +201,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     flushTimeoutMs: 10 * 1000,
   },
   diskEviction: { enabled: true, idleMs: 3600 * 1000 },
+  cluster: { natsUrl: '', replicas: 1, subjectPrefix: 'syncord', nodeName: '', ackTimeoutMs: 5000 },
   admin: { token: '', maxPageSize: 500 },
 };
 

@@ -125,3 +125,10 @@ export const optionalUrl: ValueKind = {
     }
   },
 };
+
+/** One NATS subject token that is also a valid stream and bucket name: letters, digits, - and _. */
+export const subjectToken: ValueKind = {
+  expect: 'letters, digits, - and _ (1–32 characters)',
+  fromText: (t) => t.trim(),
+  check: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(v) ? v : undefined),
+};

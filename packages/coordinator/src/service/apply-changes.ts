@@ -1,17 +1,15 @@
-// An apply as the coordinator wraps it (PROTOCOL.md §6.4): limits, authorize, approve, origin
-// check, apply, after-hook, broadcast of what applied, result. The merge runs in the database's
-// group commit, one synchronous engine call for every apply queued, so two applies to one
-// database can never interleave their compare and write (DESIGN item 0), and they share one fsync.
-import { ClockDriftError, encodeServerMessage, type ApplyBatch, type ApplyResult, type ChangeSet } from '@syncord/core';
+// An apply as the coordinator wraps it (PROTOCOL.md §6.4): limits, authorize, approve, then the
+// database's arrival order (arrivals.ts: origin check and merge, durable), after-hook, result.
+// What it applied is broadcast by whoever merged it (the service's onMerged), here or on another
+// node of a cluster.
+import { ClockDriftError, type ApplyResult, type ChangeSet } from '@syncord/core';
 import { authorize } from './authorize.js';
 import { dataChangeCount } from './backlog-request.js';
 import type { ServiceContext } from './context.js';
-import type { FanoutReport } from './fanout.js';
 import { asProtocolError, describeError, LimitExceededError, operationError } from './errors.js';
 import { callHook } from './hook-call.js';
-import { checkOrigins } from './origin-check.js';
 import { replicaOf, type Session } from './session.js';
-import type { ApplyOutcome, ApprovalDecision, RejectedChangeSet, WireRejection } from './types.js';
+import type { ApplyOutcome, ApprovalDecision, WireRejection } from './types.js';
 
 const CODE = 'APPLY_CHANGES_ERROR';
 
@@ -67,22 +65,6 @@ function notifyAfter(ctx: ServiceContext, session: Session, approved: readonly C
   );
 }
 
-/** One serialization per broadcast, made only when some subscriber will receive it. */
-function broadcast(ctx: ServiceContext, session: Session, changeSets: readonly ChangeSet[]): void {
-  let report: FanoutReport;
-  try {
-    report = ctx.fanout.publish(session.databaseId, session.identity.siteId, () =>
-      encodeServerMessage({ type: 'push_changes', changeSets }),
-    );
-  } catch (err) {
-    ctx.metrics.broadcastErrorsTotal.inc();
-    ctx.log.error({ err, databaseId: session.databaseId }, 'broadcast encoding failed');
-    return;
-  }
-  ctx.metrics.changesBroadcastTotal.inc(changeSets.length * report.delivered);
-  if (report.failed > 0) ctx.metrics.broadcastErrorsTotal.inc(report.failed);
-}
-
 /** An apply past its checks and queued for the database's next group commit. */
 export interface PendingApply {
   /** Settles after the commit: the outcome (acknowledged means durable) or the apply's own error. */
@@ -106,48 +88,44 @@ export async function startApply(
   await authorize(ctx, session, { type: 'apply_changes', changeCount: changeSets.length }, CODE);
   const decision = await approve(ctx, session, changeSets);
   const replica = replicaOf(session);
-  const rejected: RejectedChangeSet[] = [...decision.rejected];
-  let approved = decision.approved;
-  // What the merge applied, trimmed per set: the only facts peers are sent (PROTOCOL.md §6.5).
-  let applied: ChangeSet[] = [];
-
-  // Built inside the group's transaction: from the origin check to the merge nothing awaits, so
-  // its verdict still holds when merged (and it sees the applies grouped before this one).
-  const build = (): ApplyBatch => {
-    if (ctx.strictOrigins && approved.length > 0) {
-      const verdict = checkOrigins(replica, session.identity.siteId, approved);
-      approved = verdict.allowed;
-      rejected.push(...verdict.refused);
-      if (verdict.refused.length > 0) ctx.metrics.originRejectionsTotal.inc(verdict.refused.length);
-    }
-    // With S3 on, the batch record (the approved sets, as the reference archives them) goes into
-    // the database's outbox in the merge's own savepoint.
-    const outbox = ctx.durability?.batchRecorder(session.databaseId, session.identity.siteId, replica, approved);
-    const onApplied = (sets: ChangeSet[]): void => void (applied = sets);
-    return { changeSets: approved, options: { onApplied, ...(outbox ? { outbox } : {}) } };
-  };
-  const done = ctx.commits.submit(replica, build).then(
-    (result) => {
-      ctx.metrics.changesAppliedTotal.inc(result.applied);
-      if (rejected.length > 0) ctx.metrics.changesRejectedTotal.inc(rejected.length);
-      notifyAfter(ctx, session, approved, result);
-      ctx.durability?.afterApply(session.databaseId, result);
-      if (applied.length > 0) broadcast(ctx, session, applied);
-      stopTimer();
-      const outcome: ApplyOutcome = { ...result };
-      if (rejected.length > 0) {
-        outcome.rejected = rejected.map((r): WireRejection => {
-          const reason = typeof r.reason === 'string' ? r.reason : describeError(r.reason);
-          return r.code === undefined ? { reason } : { reason, code: String(r.code) };
-        });
-      }
-      return outcome;
-    },
-    (err: unknown) => {
-      const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
-      throw operationError(ctx.log, session, err, CODE, prefix);
-    },
-  );
+  const { durability } = ctx;
+  const done = ctx.arrivals
+    .submit(session.databaseId, replica, {
+      siteId: session.identity.siteId,
+      changeSets: decision.approved,
+      checkOrigins: ctx.strictOrigins,
+      // With S3 on, the batch record (the approved sets, as the reference archives them) goes into
+      // the database's outbox in the merge's own savepoint.
+      ...(durability
+        ? {
+            outbox: (allowed) =>
+              durability.batchRecorder(session.databaseId, session.identity.siteId, replica, allowed),
+          }
+        : {}),
+    })
+    .then(
+      ({ result, allowed, refused }) => {
+        ctx.metrics.changesAppliedTotal.inc(result.applied);
+        if (refused.length > 0) ctx.metrics.originRejectionsTotal.inc(refused.length);
+        const rejected = [...decision.rejected, ...refused];
+        if (rejected.length > 0) ctx.metrics.changesRejectedTotal.inc(rejected.length);
+        notifyAfter(ctx, session, allowed, result);
+        durability?.afterApply(session.databaseId, result);
+        stopTimer();
+        const outcome: ApplyOutcome = { ...result };
+        if (rejected.length > 0) {
+          outcome.rejected = rejected.map((r): WireRejection => {
+            const reason = typeof r.reason === 'string' ? r.reason : describeError(r.reason);
+            return r.code === undefined ? { reason } : { reason, code: String(r.code) };
+          });
+        }
+        return outcome;
+      },
+      (err: unknown) => {
+        const prefix = err instanceof ClockDriftError ? 'Rejected' : 'Apply failed';
+        throw operationError(ctx.log, session, err, CODE, prefix);
+      },
+    );
   return { done };
 }
 

@@ -5,8 +5,8 @@ import type { Durability } from '../durability/index.js';
 import type { CoordinatorMetrics } from '../metrics/index.js';
 import type { StoreManager } from '../stores/index.js';
 import type { AuthSettings } from './authenticate.js';
+import type { Arrivals } from './arrivals.js';
 import type { Fanout } from './fanout.js';
-import type { GroupCommit } from './group-commit.js';
 import type { Slots } from './slots.js';
 import type { CoordinatorHooks } from './types.js';
 
@@ -27,6 +27,6 @@ export interface ServiceContext {
   readonly snapshotSlots: Slots;
   /** S3 durability, when on: each apply records its batch and tells it. */
   readonly durability: Durability | undefined;
-  /** Per-database group commit: every apply merges through it. */
-  readonly commits: GroupCommit;
+  /** Where every apply is ordered, made durable and merged (this process, or a cluster's log). */
+  readonly arrivals: Arrivals;
 }

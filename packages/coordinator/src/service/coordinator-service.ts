@@ -14,8 +14,11 @@ import type { CoordinatorConfig } from '../config/types.js';
 import type { Durability } from '../durability/index.js';
 import { createMetrics, type CoordinatorMetrics } from '../metrics/index.js';
 import type { OpenReplica, StoreManager, StoreManagerHooks } from '../stores/index.js';
+import { ClusterArrivals } from '../cluster/cluster-arrivals.js';
 import { applyChanges, startApply, type PendingApply } from './apply-changes.js';
+import { LocalArrivals, type Arrivals, type MergedListener } from './arrivals.js';
 import { TokenWhitelist } from './authenticate.js';
+import { broadcast } from './broadcast.js';
 import { SyncConnection, type ConnectionHost, type ConnectionSink } from './connection.js';
 import type { ServiceContext } from './context.js';
 import { DataDirHealth } from './data-dir-health.js';
@@ -23,7 +26,6 @@ import { DatabaseActivity } from './database-activity.js';
 import { createDatabaseStores } from './database-stores.js';
 import { InProcessFanout, type Fanout } from './fanout.js';
 import { changesStream, getChanges } from './get-changes.js';
-import { GroupCommit } from './group-commit.js';
 import { LimitExceededError } from './errors.js';
 import { Maintenance } from './maintenance.js';
 import { originCheckIsStrict } from './origin-check.js';
@@ -71,6 +73,8 @@ export class CoordinatorService implements ConnectionHost {
   /** ms time the service was created. */
   readonly startedAtMs = Date.now();
   readonly log: Logger;
+  /** Where applies are ordered and made durable: this process alone, or a cluster's log. */
+  readonly arrivals: Arrivals;
   private readonly connections = new Set<SyncConnection>();
   private readonly sessions = new Set<Session>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -88,11 +92,20 @@ export class CoordinatorService implements ConnectionHost {
     this.config = config;
     this.log = options.logger ?? pino({ level: 'silent' });
     this.metrics = options.metrics ?? createMetrics({ perDatabaseLabels: config.metrics.perDatabaseLabels });
+    const fanout = options.fanout ?? new InProcessFanout();
+    const onMerged: MergedListener = (databaseId, origin, applied) =>
+      broadcast({ fanout, metrics: this.metrics, log: this.log }, databaseId, origin, applied);
+    // The one place a cluster differs: where applies are ordered (docs/cluster.md "The seam").
+    this.arrivals =
+      config.cluster.natsUrl === ''
+        ? new LocalArrivals(onMerged)
+        : new ClusterArrivals({ config, log: this.log, metrics: this.metrics, onMerged });
     ({ stores: this.stores, durability: this.durability } = createDatabaseStores({
       config,
       log: this.log,
       metrics: this.metrics,
       activity: this.activity,
+      arrivalHooks: this.arrivals.storeHooks,
       ...(options.storeHooks ? { storeHooks: options.storeHooks } : {}),
       ...(options.openReplica ? { openReplica: options.openReplica } : {}),
     }));
@@ -105,7 +118,7 @@ export class CoordinatorService implements ConnectionHost {
       hooks,
       stores: this.stores,
       metrics: this.metrics,
-      fanout: options.fanout ?? new InProcessFanout(),
+      fanout,
       log: this.log,
       hookTimeoutMs,
       auth: { mode: config.auth.mode, whitelist: new TokenWhitelist(config.auth.tokens), hooks, hookTimeoutMs },
@@ -113,13 +126,18 @@ export class CoordinatorService implements ConnectionHost {
       sessionSlots: new Slots(config.limits.maxConnectionsPerDatabase),
       snapshotSlots: new Slots(config.limits.maxConcurrentSnapshots),
       durability,
-      commits: new GroupCommit(),
+      arrivals: this.arrivals,
     };
     durability?.start(this.stores);
     this.maintenance = new Maintenance(this.stores, config.sync.retentionHorizonMs, this.log, (n) =>
       this.metrics.tombstonesPrunedTotal.inc(n),
     );
     this.maintenance.start(config.sync.maintenanceIntervalMs);
+  }
+
+  /** Connects what the service needs before it takes traffic (a cluster's NATS). */
+  start(): Promise<void> {
+    return this.arrivals.start();
   }
 
   /** False once shutdown began: new handshakes, requests and operations are refused. */
@@ -224,6 +242,7 @@ export class CoordinatorService implements ConnectionHost {
     if (this.shuttingDown) problems.push('shutting down');
     const dataDir = this.dataDirHealth.check();
     if (dataDir) problems.push(dataDir);
+    problems.push(...this.arrivals.readinessProblems());
     return problems;
   }
 
@@ -265,6 +284,7 @@ export class CoordinatorService implements ConnectionHost {
       // Each store's close flushes its outbox first (bounded by s3.flushTimeoutMs, all at once).
       await this.stores.closeAll();
       await this.durability?.close();
+      await this.arrivals.close();
     })();
     return this.closed;
   }

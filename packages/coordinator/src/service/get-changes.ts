@@ -15,6 +15,8 @@ const CODE = 'GET_CHANGES_ERROR';
 /** Authorizes and checks the watermark, then opens the catch-up; failures are GET_CHANGES_ERROR or RESYNC_REQUIRED. */
 async function openCatchUp(ctx: ServiceContext, session: Session, sinceHLC?: HLC): Promise<ChangesCursor> {
   await authorize(ctx, session, sinceHLC ? { type: 'get_changes', sinceHLC } : { type: 'get_changes' }, CODE);
+  // Read-your-writes across nodes: every apply acknowledged anywhere is in the catch-up.
+  await ctx.arrivals.caughtUp(session.databaseId);
   const replica = replicaOf(session);
   const requester = session.identity.siteId;
   try {

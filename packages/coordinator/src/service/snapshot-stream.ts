@@ -91,6 +91,8 @@ export async function* snapshotStream(
 ): AsyncGenerator<SnapshotChunk, void, undefined> {
   ctx.metrics.snapshotRequestsTotal.inc();
   await authorize(ctx, session, resume ? { type: 'resume_snapshot' } : { type: 'get_snapshot' }, CODE);
+  // Read-your-writes across nodes: every apply acknowledged anywhere is in the snapshot.
+  await ctx.arrivals.caughtUp(session.databaseId);
   // Held until the stream ends, fails or is abandoned (return() runs the finally below).
   const release = takeSnapshotSlot(ctx);
   try {

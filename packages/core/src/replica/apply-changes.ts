@@ -50,8 +50,10 @@ export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[], opti
     return resultOf();
   }
   // Before anything is written: a batch from a clock too far ahead is refused whole.
-  checkDrift(max.wallTime, engine.now());
+  const floor = options?.arrivalSeqFloor;
+  if (floor === undefined) checkDrift(max.wallTime, engine.now());
   engine.write(() => {
+    if (floor !== undefined && floor > engine.lastSeq) engine.lastSeq = floor;
     mergeMigrations(
       engine,
       sets.flatMap((cs) => cs.schemaMigrations),

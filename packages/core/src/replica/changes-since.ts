@@ -20,7 +20,7 @@ import type { ChangesCursor, ChangesPage, GetChangesOptions } from './replica-ap
 import { canDeltaSync } from './retention.js';
 import type { ScannedTx, StoredMigration } from './store.js';
 import { TxGroup } from './tx-group.js';
-import { coveredSeq, raiseCoverage, recordReply } from './watermarks.js';
+import { coveredSeq, noteCoverage } from './watermarks.js';
 
 function batchBound(options: GetChangesOptions | undefined): number {
   const n = options?.batchSize ?? 1000;
@@ -105,8 +105,7 @@ class Cursor implements ChangesCursor {
     this.lastMax = last.maxBytes();
     if (this.recordable) {
       const max = this.lastMax;
-      // Bookkeeping only: losing it to a crash costs a fuller catch-up, never a fact.
-      this.engine.write(() => recordReply(this.engine, this.requester, max, this.seqAtStart), { durable: false });
+      noteCoverage(this.engine, { rule: 'reply', site: this.requester, hlc: max, covered: this.seqAtStart });
     }
     return { changeSets: groups.map((g) => g.toChangeSet()), more };
   }
@@ -123,7 +122,7 @@ class Cursor implements ChangesCursor {
     const anyLate = late.next().done === false;
     late.return?.();
     if (!anyLate && !this.migrations().some((m) => compareBytes(m.hlc, since) < 0)) {
-      engine.write(() => raiseCoverage(engine, requester, since, this.seqAtStart), { durable: false });
+      noteCoverage(engine, { rule: 'raise', site: requester, hlc: since, covered: this.seqAtStart });
     }
   }
 

@@ -4,6 +4,7 @@ import { HybridClock, type NowFn } from '../clock/hybrid-clock.js';
 import { decodeSiteId, encodeSiteId, newSiteId, type SiteId } from '../clock/site-id.js';
 import type { ReplicaOptions } from './replica-api.js';
 import type { ReplicaStore } from './store.js';
+import type { CoverageNote } from './watermarks.js';
 
 /** Storage layout version kept in meta; a store written by a newer layout is refused. */
 export const STORE_FORMAT_VERSION = 1;
@@ -36,6 +37,7 @@ export interface EngineSettings {
   readonly watermarksPerSite: number;
   readonly maxWatermarkSites: number;
   readonly guardCoverage: boolean;
+  readonly onCoverage: ((note: CoverageNote) => void) | undefined;
 }
 
 function positiveInteger(v: number | undefined, fallback: number, what: string): number {
@@ -64,6 +66,7 @@ export class Engine {
       watermarksPerSite: positiveInteger(options.watermarksPerSite, 8, 'watermarksPerSite'),
       maxWatermarkSites: positiveInteger(options.maxWatermarkSites, 10_000, 'maxWatermarkSites'),
       guardCoverage: options.guardCoverage ?? false,
+      onCoverage: options.onCoverage,
     };
     const format = store.getMeta(META.format);
     if (format === undefined) {

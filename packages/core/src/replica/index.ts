@@ -23,3 +23,4 @@ export type {
 } from './store.js';
 export { tableRef, migrationKind } from './store.js';
 export { STORE_FORMAT_VERSION } from './engine.js';
+export type { CoverageNote } from './watermarks.js';

@@ -2,6 +2,7 @@
 import type { HLC } from '../clock/hlc.js';
 import type { SiteId } from '../clock/site-id.js';
 import type { ApplyResult, ChangeSet, SnapshotCheckpoint, SqlValue } from '../wire/types.js';
+import type { CoverageNote } from './watermarks.js';
 
 export interface ReplicaOptions {
   /** When true, a column write newer than a row's tombstone revives the row. Default false. */
@@ -25,6 +26,11 @@ export interface ReplicaOptions {
    * database rebuilt from a backup keeps its identity, so its peers' watermarks stay valid.
    */
   readonly siteId?: SiteId;
+  /**
+   * Told of every coverage record a catch-up or snapshot writes, after it is written: a cluster
+   * node shares it so that a watermark it handed out is honoured by the other nodes.
+   */
+  readonly onCoverage?: (note: CoverageNote) => void;
 }
 
 export interface ApplyOptions {
@@ -40,6 +46,13 @@ export interface ApplyOptions {
    * received. Meaningful only once the apply commits.
    */
   readonly onApplied?: (changeSets: ChangeSet[]) => void;
+  /**
+   * The apply's position in a log shared by several replicas of one database (a cluster): the
+   * facts it stores get arrival sequences above this, so every replica that applies the log in
+   * order gives a fact the same place and coverage records mean the same on all of them. Its clock
+   * drift was checked when it entered the log, so it is not checked again.
+   */
+  readonly arrivalSeqFloor?: number;
 }
 
 /** One apply of a group commit (Replica.applyGroup). */

@@ -40,6 +40,7 @@ import { applySnapshotChunks, readCheckpoint } from './snapshot-in.js';
 import { snapshotChunks, toSchemaMigration } from './snapshot-out.js';
 import { tableRef, type ReplicaStore, type StoredCell } from './store.js';
 import { assertPk } from './validate-input.js';
+import { applyCoverage, type CoverageNote } from './watermarks.js';
 
 const LIST_PAGE_ROWS = 500;
 
@@ -195,6 +196,11 @@ export class Replica {
   /** A local transaction: one tick, applied here and returned for the peers. */
   commitLocal(tx: LocalTransaction): ChangeSet {
     return commitLocalTransaction(this.engine, tx);
+  }
+
+  /** Applies a coverage record another replica of the same database wrote (see ReplicaOptions.onCoverage). */
+  applyCoverage(note: CoverageNote): void {
+    this.engine.write(() => applyCoverage(this.engine, note), { durable: false });
   }
 
   /** Small persisted key/value space for the embedding app (watermarks and the like). */

@@ -12,7 +12,7 @@ import type { Engine } from './engine.js';
 import { opSeqOf, sameBase } from './hlc-parts.js';
 import type { SnapshotOptions } from './replica-api.js';
 import type { SnapshotReader, StoredMigration, TableRef, TombstoneCursor } from './store.js';
-import { recordReply } from './watermarks.js';
+import { noteCoverage } from './watermarks.js';
 
 export const MAX_SNAPSHOT_CHUNK = 1000;
 
@@ -57,7 +57,7 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
     if (options?.requester && !resume) {
       // Resumed streams record nothing: their completed tables came from an older read.
       const site = options.requester;
-      engine.write(() => recordReply(engine, site, hlcToBytes(hlc), reader.lastSeq), { durable: false });
+      noteCoverage(engine, { rule: 'reply', site, hlc: hlcToBytes(hlc), covered: reader.lastSeq });
     }
     const snapshotId = resume ? resume.snapshotId : globalThis.crypto.randomUUID();
     const tables = reader.tablesWithCells();

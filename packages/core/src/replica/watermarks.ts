@@ -130,6 +130,29 @@ function forgetSite(engine: Engine, site: Uint8Array): void {
   store.deleteWatermarkSite(site);
 }
 
+/** A coverage record a catch-up or snapshot wrote, as a replica tells `onCoverage` about it. */
+export interface CoverageNote {
+  readonly rule: 'raise' | 'reply';
+  readonly site: Uint8Array;
+  readonly hlc: Uint8Array;
+  readonly covered: number;
+}
+
+/** Applies one note under its rule. Call inside `engine.write`. */
+export function applyCoverage(engine: Engine, note: CoverageNote): void {
+  if (note.rule === 'raise') raiseCoverage(engine, note.site, note.hlc, note.covered);
+  else recordReply(engine, note.site, note.hlc, note.covered);
+}
+
+/**
+ * Records what a reply (or a clean catch-up) proved, as bookkeeping whose loss in a crash costs a
+ * fuller catch-up, never a fact, and tells `onCoverage` (a cluster shares it with its other nodes).
+ */
+export function noteCoverage(engine: Engine, note: CoverageNote): void {
+  engine.write(() => applyCoverage(engine, note), { durable: false });
+  engine.settings.onCoverage?.(note);
+}
+
 /** Retention: forgets records unused since `usedBefore`. Call inside `engine.write`. */
 export function forgetWatermarksUsedBefore(engine: Engine, usedBefore: number): void {
   raiseDatabaseFloor(engine, engine.store.deleteWatermarksUsedBefore(usedBefore));
