@@ -2,9 +2,17 @@
 // database whichever node a client talks to — one server site id, writes acknowledged by one node
 // pushed by the other, catch-up and snapshots that hold every acknowledged write, coverage that a
 // watermark from one node keeps on the other, and readiness that follows NATS.
-import { encodeSiteId, newSiteId, type SiteId } from '@syncord/core';
+import {
+  decodeSnapshotChunk,
+  encodeHLC,
+  encodeSiteId,
+  newSiteId,
+  type SiteId,
+  type SnapshotChunk,
+} from '@syncord/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wire, writeRow } from './support/change-sets.js';
+import { metricValue } from './support/metric-value.js';
 import { startNatsServer } from './support/nats-server.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { TestClient } from './support/ws-client.js';
@@ -53,6 +61,11 @@ describe('a cluster of two nodes', () => {
     a.c.send({ type: 'apply_changes', requestId: 'r1', changes: [sent] });
     expect(await a.c.next('apply_result')).toMatchObject({ requestId: 'r1', applied: 2 });
     expect(await b.c.next('push_changes')).toEqual({ type: 'push_changes', changeSets: [sent] });
+    // Per-node metrics: node a appended it, node b merged it from the log.
+    const scrape = async (node: TestServer) => (await fetch(`${node.http}/metrics`)).text();
+    expect(await scrape(nodes[0]!)).toMatch(/sync_cluster_appends_total\{result="ok"\} [1-9]/);
+    expect(await scrape(nodes[1]!)).toMatch(/sync_cluster_entries_merged_total\{origin="remote"\} [1-9]/);
+    expect(await scrape(nodes[1]!)).toMatch(/sync_cluster_connected 1/);
   });
 
   it('serves a catch-up from the other node with every acknowledged write (read-your-writes)', async () => {
@@ -113,6 +126,42 @@ describe('a cluster of two nodes', () => {
     }
     expect(chunks.at(-1)?.type).toBe('snapshot_complete');
     expect(JSON.stringify(chunks)).toContain('"hi"');
+  });
+
+  it('resumes on one node a snapshot another node began', async () => {
+    const site = newSiteId();
+    const writer = await join(nodes[0]!, 'resume', site);
+    const sets = [wire(writeRow(site, 'notes', [1], { body: 'a' })), wire(writeRow(site, 'tags', [1], { label: 'b' }))];
+    writer.c.send({ type: 'apply_changes', requestId: 'w', changes: sets });
+    await writer.c.next('apply_result');
+    const snapshotOn = async (node: TestServer, message: Record<string, unknown>): Promise<SnapshotChunk[]> => {
+      const { c } = await join(node, 'resume', site);
+      c.send(message);
+      const chunks: SnapshotChunk[] = [];
+      for (let m = await c.next(); m.type === 'snapshot_chunk'; m = await c.next())
+        chunks.push(decodeSnapshotChunk(m['chunk']));
+      return chunks;
+    };
+    const first = await snapshotOn(nodes[0]!, { type: 'get_snapshot' });
+    const header = first[0];
+    if (header?.type !== 'header') throw new Error('no header');
+    const resumed = await snapshotOn(nodes[1]!, {
+      type: 'resume_snapshot',
+      checkpoint: {
+        snapshotId: header.snapshotId,
+        siteId: encodeSiteId(site),
+        hlc: encodeHLC(header.hlc),
+        lastTableIndex: 0,
+        lastEntryIndex: 0,
+        completedTables: ['main.notes'],
+        entriesProcessed: 1,
+        createdAt: Date.now(),
+      },
+    });
+    // The same snapshot, carried on by node b: only the table not completed yet.
+    expect(resumed[0]).toMatchObject({ type: 'header', snapshotId: header.snapshotId });
+    expect(resumed.flatMap((x) => (x.type === 'table-start' ? [x.table] : []))).toEqual(['tags']);
+    expect(await metricValue(nodes[1]!.server.service.metrics.resumeRefusalsTotal)).toBe(0);
   });
 
   it('refuses writes with STORAGE_UNAVAILABLE and turns unready while NATS is down, then recovers', async () => {

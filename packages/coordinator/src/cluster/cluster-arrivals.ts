@@ -24,6 +24,7 @@ import type {
   MergedArrival,
   MergedListener,
 } from '../service/arrivals.js';
+import { createClusterMetrics, type ClusterMetrics } from './cluster-metrics.js';
 import { DatabaseMerger, type ApplyWaiter } from './database-merger.js';
 import { JetStreamLog } from './jetstream-log.js';
 import { encodeEntry } from './log-entry.js';
@@ -52,8 +53,10 @@ export class ClusterArrivals implements Arrivals {
   private readonly nonceBase = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   private nonces = 0;
   readonly storeHooks: ArrivalStoreHooks;
+  private readonly metrics: ClusterMetrics;
 
   constructor(private readonly options: ClusterArrivalsOptions) {
+    this.metrics = createClusterMetrics(options.metrics.registry, () => this.log?.connected ?? false);
     this.nodeName = options.config.cluster.nodeName || `${hostname()}-${process.pid}`;
     this.storeHooks = {
       siteIdFor: (databaseId) => this.siteIdFor(databaseId),
@@ -119,11 +122,20 @@ export class ClusterArrivals implements Arrivals {
     const merged = new Promise<MergedArrival>((resolve, reject) => this.waiters.set(nonce, { resolve, reject }));
     // Settled by the merge, or dropped below; never left unhandled.
     merged.catch(() => undefined);
+    const stopTimer = this.metrics.appendSeconds.startTimer();
     try {
       const { seq } = await log.append(databaseId, data, nonce);
-      await merger.waitFor(seq, this.cluster.ackTimeoutMs * 2);
-      return await merged;
+      await merger.waitFor(seq, this.cluster.ackTimeoutMs).catch(() => {
+        if (merger.broken) throw merger.broken;
+        merger.renewTail();
+        return merger.waitFor(seq, this.cluster.ackTimeoutMs);
+      });
+      const outcome = await merged;
+      stopTimer();
+      this.metrics.appendsTotal.inc({ result: 'ok' });
+      return outcome;
     } catch (err) {
+      this.metrics.appendsTotal.inc({ result: 'failed' });
       if (err instanceof ProtocolError) throw err;
       throw unavailable(merger.broken ? 'merging here failed' : 'no acknowledgement', err);
     } finally {
@@ -140,8 +152,13 @@ export class ClusterArrivals implements Arrivals {
     } catch (err) {
       throw unavailable('no answer', err);
     }
+    const wait = this.cluster.ackTimeoutMs;
     try {
-      await merger.waitFor(last, this.cluster.ackTimeoutMs * 2);
+      await merger.waitFor(last, wait).catch(() => {
+        if (merger.broken) throw merger.broken;
+        merger.renewTail();
+        return merger.waitFor(last, wait);
+      });
     } catch (err) {
       throw unavailable('this node is behind', err);
     }
@@ -178,6 +195,7 @@ export class ClusterArrivals implements Arrivals {
       logger: this.options.log,
       waiters: this.waiters,
       onMerged: this.options.onMerged,
+      onEntry: (local) => this.metrics.entriesMergedTotal.inc({ origin: local ? 'local' : 'remote' }),
     });
     this.mergers.set(databaseId, merger);
     try {

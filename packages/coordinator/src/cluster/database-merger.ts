@@ -30,6 +30,8 @@ export interface MergerDeps {
   /** Applies appended by this node, by nonce. */
   readonly waiters: Map<string, ApplyWaiter>;
   readonly onMerged: (databaseId: string, origin: SiteId, applied: readonly ChangeSet[]) => void;
+  /** Told of every apply entry merged; `local` when this node appended it. */
+  readonly onEntry?: (local: boolean) => void;
 }
 
 interface SeqWaiter {
@@ -92,6 +94,14 @@ export class DatabaseMerger {
       };
       this.seqWaiters.push(waiter);
     });
+  }
+
+  /**
+   * A consumer that outlived every NATS server may stay silent after they return: reading on
+   * through a new one costs nothing when the old one was fine (entries are never merged twice).
+   */
+  renewTail(): void {
+    this.tail?.renew();
   }
 
   async stop(): Promise<void> {
@@ -176,6 +186,7 @@ export class DatabaseMerger {
     steps.forEach(({ entry, step }, i) => {
       const result = results[i];
       const waiter = this.deps.waiters.get(entry.nonce);
+      this.deps.onEntry?.(waiter !== undefined);
       if (result === undefined || result instanceof Error) {
         // Every node fails the same entry the same way (a merge is deterministic): nobody has it.
         waiter?.reject(result ?? new Error('no result'));

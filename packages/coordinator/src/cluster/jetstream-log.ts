@@ -46,6 +46,8 @@ export interface LogEntry {
 /** A running read of one database's entries; `stop()` ends it. */
 export interface LogTail {
   stop(): Promise<void>;
+  /** Drops the current consumer and reads on from the last entry delivered through a new one. */
+  renew(): void;
 }
 
 /**
@@ -61,14 +63,23 @@ const streamNameOf = (prefix: string): string => `${prefix.replace(/[^A-Za-z0-9_
 /** How long a node starting during a JetStream leader election waits for it. */
 const OPEN_WAIT_MS = 30_000;
 
-/** Runs `request` again after a NATS timeout until `withinMs` have passed; other errors at once. */
+/**
+ * What a NATS cluster answers while it is still forming or electing leaders: a timeout, no
+ * responders, or JetStream unable to place replicas on peers it does not know yet.
+ */
+function isTransient(err: unknown): boolean {
+  if (err instanceof errors.TimeoutError || err instanceof errors.NoRespondersError) return true;
+  return err instanceof JetStreamApiError && /no suitable peers|leader|temporarily/i.test(err.message);
+}
+
+/** Runs `request` again after a transient NATS failure until `withinMs` have passed; other errors at once. */
 async function retryTimeouts<T>(withinMs: number, request: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     try {
       return await request();
     } catch (err) {
-      if (!(err instanceof errors.TimeoutError) || Date.now() > deadline) throw err;
+      if (!isTransient(err) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -76,6 +87,7 @@ async function retryTimeouts<T>(withinMs: number, request: () => Promise<T>): Pr
 
 export class JetStreamLog {
   private connectedNow = true;
+  private readonly tails = new Set<LogTail>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -88,7 +100,11 @@ export class JetStreamLog {
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect') this.connectedNow = false;
-        else if (status.type === 'reconnect') this.connectedNow = true;
+        else if (status.type === 'reconnect') {
+          this.connectedNow = true;
+          // A consumer that outlived its servers may stay silent: every tail reads on through a new one.
+          for (const tail of this.tails) tail.renew();
+        }
       }
     })();
   }
@@ -190,29 +206,66 @@ export class JetStreamLog {
 
   /**
    * Delivers the database's entries with sequence > `afterSeq` in order, then every new one as it
-   * is stored, until stopped. An ordered consumer: JetStream re-creates it after a reconnect, from
-   * the last sequence delivered, so nothing is skipped or repeated.
+   * is stored, until stopped. An ordered consumer, re-created after a reconnect from the last
+   * sequence delivered; should it end anyway (every NATS server lost for a while, leaders being
+   * elected), the tail starts a new one from there, so nothing is skipped or repeated.
    */
   async tail(databaseId: string, afterSeq: number, onEntry: (entry: LogEntry) => void): Promise<LogTail> {
-    // While a lost server's streams elect new leaders (seconds), consumer requests go unanswered.
-    const consumer = await retryTimeouts(this.options.ackTimeoutMs * 4, () =>
-      this.js.consumers.get(this.streamName, {
-        filter_subjects: this.subjectOf(databaseId),
-        ...(afterSeq > 0
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
-          : { deliver_policy: DeliverPolicy.All }),
-      }),
-    );
-    const messages = await consumer.consume();
+    let last = afterSeq;
+    let stopped = false;
+    let current: { close(): Promise<void | Error> } | undefined;
+    const open = async () => {
+      // While a lost server's streams elect new leaders (seconds), consumer requests go unanswered.
+      const consumer = await retryTimeouts(this.options.ackTimeoutMs * 4, () =>
+        this.js.consumers.get(this.streamName, {
+          filter_subjects: this.subjectOf(databaseId),
+          ...(last > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last + 1 }
+            : { deliver_policy: DeliverPolicy.All }),
+        }),
+      );
+      const messages = await consumer.consume();
+      current = messages;
+      return messages;
+    };
+    const deliver = async (messages: Awaited<ReturnType<typeof open>>) => {
+      for await (const m of messages) {
+        if (m.seq <= last) continue;
+        last = m.seq;
+        onEntry({ seq: m.seq, data: m.data });
+      }
+    };
+    const first = await open();
     const done = (async () => {
-      for await (const m of messages) onEntry({ seq: m.seq, data: m.data });
+      let messages: Awaited<ReturnType<typeof open>> | undefined = first;
+      while (!stopped) {
+        try {
+          messages ??= await open();
+          if (stopped) {
+            await messages.close();
+            break;
+          }
+          await deliver(messages);
+        } catch {
+          // Reopened below, from the last sequence delivered.
+        }
+        messages = undefined;
+        if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     })();
-    return {
-      async stop() {
-        await messages.close();
+    const tail: LogTail = {
+      stop: async () => {
+        stopped = true;
+        this.tails.delete(tail);
+        await current?.close();
         await done;
       },
+      renew() {
+        void current?.close();
+      },
     };
+    this.tails.add(tail);
+    return tail;
   }
 
   async close(): Promise<void> {

@@ -38,7 +38,7 @@ function isKnownTable(replica: Replica, qualified: string): boolean {
 /**
  * Why a checkpoint cannot be resumed here, or undefined when it can. A header this server issued
  * has a UUID snapshotId and the server clock's value as HLC, so that HLC carries this database's
- * site id and is not ahead of its clock; every completed table must exist here; and the catch-up
+ * site id and is not ahead of its clock's reading; every completed table must exist here; and the catch-up
  * from the HLC must still be possible (nothing it needs pruned).
  */
 export function resumeProblem(
@@ -52,7 +52,9 @@ export function resumeProblem(
   if (!bytesEqual(checkpoint.hlc.siteId, replica.siteId)) {
     return { reason: 'foreign-site', message: 'the checkpoint comes from another server site' };
   }
-  if (compareHLC(checkpoint.hlc, replica.clockNow()) > 0) {
+  // Against the clock's reading, not its state: in a cluster the header may come from a node
+  // that merged the same entries a moment later, so its clock state is a little ahead of ours.
+  if (compareHLC(checkpoint.hlc, replica.clockReading()) > 0) {
     return { reason: 'future', message: 'the checkpoint is ahead of this database clock' };
   }
   const unknown = checkpoint.completedTables.find((name) => !isKnownTable(replica, name));

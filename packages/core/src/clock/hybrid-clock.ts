@@ -43,6 +43,12 @@ export class HybridClock {
     return { wallTime: this.wall, counter: this.count, siteId: this.siteId, opSeq: 0 };
   }
 
+  /** The value a tick would start from now: the state, or the physical time when that is later. */
+  reading(): HLC {
+    const now = BigInt(this.nowFn());
+    return now > this.wall ? { wallTime: now, counter: 0, siteId: this.siteId, opSeq: 0 } : this.now();
+  }
+
   state(): { wallTime: bigint; counter: number } {
     return { wallTime: this.wall, counter: this.count };
   }
@@ -60,10 +66,13 @@ export class HybridClock {
     return this.now();
   }
 
-  /** Merge a remote timestamp into the clock; throws ClockDriftError past the drift gate. */
-  receive(remote: { wallTime: bigint; counter: number }): void {
+  /**
+   * Merge a remote timestamp into the clock; throws ClockDriftError past the drift gate unless
+   * `drift` is 'checked' (whoever passed the fact on checked it against its own clock).
+   */
+  receive(remote: { wallTime: bigint; counter: number }, drift: 'check' | 'checked' = 'check'): void {
     const nowMs = this.nowFn();
-    checkDrift(remote.wallTime, nowMs);
+    if (drift === 'check') checkDrift(remote.wallTime, nowMs);
     const now = BigInt(nowMs);
     const lw = this.wall;
     const rw = remote.wallTime;

@@ -60,7 +60,7 @@ export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[], opti
       counts,
     );
     mergeData(engine, allChanges(sets), counts, true);
-    engine.clock.receive(max);
+    engine.clock.receive(max, floor === undefined ? 'check' : 'checked');
     // The outbox record commits with the merge or not at all: no applied batch goes unrecorded.
     if (options?.outbox && counts.applied > 0) engine.store.outboxAdd(options.outbox(resultOf()), engine.now());
     if (onApplied) onApplied(counts.applied > 0 ? appliedParts(sets, counts.appliedFacts!) : []);

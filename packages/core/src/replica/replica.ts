@@ -73,6 +73,14 @@ export class Replica {
     return this.engine.clock.now();
   }
 
+  /**
+   * The clock as a tick would read it now (its state, or the physical time when later): an HLC
+   * above this was not issued by this database yet, whichever replica of it issued it.
+   */
+  clockReading(): HLC {
+    return this.engine.clock.reading();
+  }
+
   /** The highest arrival sequence handed out: it grows with every fact this replica stores. */
   get lastSeq(): number {
     this.engine.assertOpen();
