@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@syncord\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@syncord\/coordinator$/, replacement: src('./packages/coordinator/src/index.ts') },
       { find: /^@syncord\/client\/sqlite$/, replacement: src('./packages/client/src/sqlite.ts') },
+      { find: /^@syncord\/client\/browser$/, replacement: src('./packages/client/src/browser.ts') },
       { find: /^@syncord\/client$/, replacement: src('./packages/client/src/index.ts') },
     ],
   },

@@ -43,6 +43,7 @@ function withTimeout(promise, ms, what) {
  */
 function makeContext(server, options, shared, run, variant) {
   const clients = new Set();
+  const endings = [];
   const notes = [];
   return {
     server,
@@ -61,17 +62,22 @@ function makeContext(server, options, shared, run, variant) {
       clients.add(client);
       return client;
     },
+    /** `fn` runs when the run ends, however it ends (e.g. to stop the scenario's worker threads). */
+    onEnd(fn) {
+      endings.push(fn);
+    },
     async closeAll() {
       await Promise.all([...clients].map((c) => c.close().catch(() => {})));
       clients.clear();
+      await Promise.all(endings.splice(0).map((fn) => Promise.resolve(fn()).catch(() => {})));
     },
   };
 }
 
 /**
  * One measured run. `target` is 'coordinator' or 'bare-relay'; the scenario may name a data dir
- * (a preloaded one), an open-file limit and server environment through
- * `scenario.serverOptions(options, shared, variant)`.
+ * (a preloaded one), an open-file limit, server environment and the heap probe (`heapProbe`, see
+ * heap-probe.cjs) through `scenario.serverOptions(options, shared, variant)`.
  */
 async function measureOnce(scenario, options, shared, run, target, variant) {
   const serverOptions = scenario.serverOptions?.(options, shared, variant) ?? {};
@@ -86,8 +92,9 @@ async function measureOnce(scenario, options, shared, run, target, variant) {
           env: { ...serverOptions.env, ...options.serverEnv }, // --server-env has the last word
           fdLimit: serverOptions.fdLimit,
           cpuProfDir: profileDir,
+          heapProbe: serverOptions.heapProbe,
         })
-      : await startBareRelay({ fdLimit: serverOptions.fdLimit });
+      : await startBareRelay({ fdLimit: serverOptions.fdLimit, heapProbe: serverOptions.heapProbe });
   const ctx = makeContext(server, options, shared, run, variant);
   let sampler;
   try {

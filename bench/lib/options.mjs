@@ -2,7 +2,7 @@
 // a scenario down without editing code; --quick swaps in sizes that finish in well under a minute.
 import { parseArgs } from 'node:util';
 
-const SCENARIOS = ['apply', 'fanout', 'catch-up', 'snapshot', 'connections', 'tenants', 's3-restore'];
+const SCENARIOS = ['apply', 'fanout', 'fanout-wide', 'catch-up', 'snapshot', 'connections', 'tenants', 's3-restore'];
 
 /** Full sizes: the figures issue 7 sets targets for. */
 const FULL = {
@@ -15,11 +15,16 @@ const FULL = {
   fanoutSubscribers: 100,
   fanoutTxns: 500,
   fanoutRate: 200,
+  fanoutWorkers: 2,
+  wideSubscribers: 1_000,
+  wideTxns: 250,
+  wideRate: 50,
   catchupCells: 150_000,
   snapshotCells: 150_000,
   connections: 10_000,
   connectionDbs: 20,
   connectConcurrency: 256,
+  connectWorkers: 4,
   tenants: 2_000,
   tenantConcurrency: 16,
   limitCells: 150_000,
@@ -33,6 +38,8 @@ const QUICK = {
   applyRows: 10_000,
   fanoutSubscribers: 20,
   fanoutTxns: 100,
+  wideSubscribers: 200,
+  wideTxns: 100,
   catchupCells: 30_000,
   snapshotCells: 30_000,
   connections: 1_000,
@@ -51,11 +58,16 @@ const FLAG_TO_KEY = {
   'fanout-subscribers': 'fanoutSubscribers',
   'fanout-txns': 'fanoutTxns',
   'fanout-rate': 'fanoutRate',
+  'fanout-workers': 'fanoutWorkers',
+  'wide-subscribers': 'wideSubscribers',
+  'wide-txns': 'wideTxns',
+  'wide-rate': 'wideRate',
   'catchup-cells': 'catchupCells',
   'snapshot-cells': 'snapshotCells',
   connections: 'connections',
   'connection-dbs': 'connectionDbs',
   'connect-concurrency': 'connectConcurrency',
+  'connect-workers': 'connectWorkers',
   tenants: 'tenants',
   'tenant-concurrency': 'tenantConcurrency',
   'limit-cells': 'limitCells',

@@ -7,8 +7,26 @@ import { formatNumber } from './stats.mjs';
 
 const OPS = { '>=': '≥', '<=': '≤', '<': '<', '>': '>', '=': '=' };
 
+/**
+ * A target is an absolute `value`, or `factor` × a limit measured in the same run (e.g. within
+ * 10 % of the bare relay: `{ op: '<=', limit: 'relayP99Ms', factor: 1.1 }`); undefined when that
+ * limit was not measured.
+ */
+function targetValue(target, limits) {
+  if (target.limit === undefined) return target.value;
+  const limit = limits[target.limit];
+  return Number.isFinite(limit) ? limit * target.factor : undefined;
+}
+
+function targetText(target, unit, limits, digits) {
+  if (target.limit === undefined) return `${OPS[target.op]} ${formatNumber(target.value, digits)} ${unit}`;
+  const of = `${target.factor} × ${LIMIT_LABELS[target.limit].short}`;
+  const value = targetValue(target, limits);
+  return `${OPS[target.op]} ${of}${value === undefined ? ' (not measured)' : ` = ${formatNumber(value)} ${unit}`}`;
+}
+
 function meets(value, target) {
-  if (!Number.isFinite(value)) return false;
+  if (!Number.isFinite(value) || target.value === undefined) return false;
   if (target.op === '>=') return value >= target.value;
   if (target.op === '<=') return value <= target.value;
   if (target.op === '<') return value < target.value;
@@ -71,14 +89,17 @@ export function renderReport({ command, options, results, limits, startedAt, ela
     scenario.rows.forEach((row, i) => {
       const first = i === 0;
       const value = result.metrics[row.key];
-      let figure = result.error && !Number.isFinite(value) ? 'failed' : `${formatNumber(value)} ${row.unit}`;
-      if (row.target && Number.isFinite(value)) figure += meets(value, row.target) ? ' ✓' : ' ✗';
+      // `digits`: decimals for figures that live below 1 (CPU seconds per 10,000 cells, say).
+      let figure =
+        result.error && !Number.isFinite(value) ? 'failed' : `${formatNumber(value, row.digits)} ${row.unit}`;
+      const target = row.target && { ...row.target, value: targetValue(row.target, limits.values) };
+      if (target?.value !== undefined && Number.isFinite(value)) figure += meets(value, target) ? ' ✓' : ' ✗';
       out.push(
         line([
           row.label,
           first ? size : '',
           figure,
-          row.target ? `${OPS[row.target.op]} ${formatNumber(row.target.value)} ${row.unit}` : '',
+          row.target ? targetText(row.target, row.unit, limits.values, row.digits) : '',
           row.reference !== undefined ? `≈ ${formatNumber(row.reference)}` : '',
           limitText(row.limits, limits.values),
           first ? formatNumber(result.wallS) : '',

@@ -12,6 +12,9 @@ export const COORDINATOR_CLI = fileURLToPath(new URL('../../packages/coordinator
 const BASE_PATH = '/sync';
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
+const HEAP_PROBE = fileURLToPath(new URL('./heap-probe.cjs', import.meta.url));
+const HEAP_PROBE_PREFIX = 'bench-heap-probe ';
+const HEAP_PROBE_TIMEOUT_MS = 10_000;
 
 /** A port nobody listens on right now (the OS picks it; the race until the server binds is benign). */
 export function freePort() {
@@ -44,11 +47,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Spawns `node [nodeArgs] script [args(port)]` and resolves once it is ready.
- * `fdLimit` raises the child's open-file soft limit through `ulimit -n` (exec keeps the pid).
+ * `fdLimit` raises the child's open-file soft limit through `ulimit -n` (exec keeps the pid);
+ * `heapProbe` preloads heap-probe.cjs, which `server.heap()` then asks.
  */
-async function startNodeServer({ name, script, args, nodeArgs = [], env = {}, fdLimit }) {
+async function startNodeServer({ name, script, args, nodeArgs = [], env = {}, fdLimit, heapProbe = false }) {
   const port = await freePort();
-  const argv = [...nodeArgs, script, ...args(port)];
+  const probeArgs = heapProbe ? ['--expose-gc', '--require', HEAP_PROBE] : [];
+  const argv = [...probeArgs, ...nodeArgs, script, ...args(port)];
   const childEnv = { ...process.env, ...env };
   const raise = fdLimit !== undefined && fdLimit > openFileLimit().soft;
   const child = raise
@@ -63,7 +68,18 @@ async function startNodeServer({ name, script, args, nodeArgs = [], env = {}, fd
     if (tail.length > 40) tail.splice(0, tail.length - 40);
   };
   child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  const probeReplies = [];
+  let partial = '';
+  child.stderr.on('data', (chunk) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop();
+    const other = [];
+    for (const line of lines) {
+      if (line.startsWith(HEAP_PROBE_PREFIX)) probeReplies.shift()?.(JSON.parse(line.slice(HEAP_PROBE_PREFIX.length)));
+      else if (line) other.push(line);
+    }
+    if (other.length > 0) keep(other.join('\n'));
+  });
   let exit;
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
@@ -89,6 +105,23 @@ async function startNodeServer({ name, script, args, nodeArgs = [], env = {}, fd
     httpBase: `http://127.0.0.1:${port}${BASE_PATH}`,
     wsUrl: `ws://127.0.0.1:${port}${BASE_PATH}/ws`,
     outputTail: () => tail.join('\n'),
+    /** process.memoryUsage() after a full GC (bytes); only for a server started with heapProbe. */
+    heap() {
+      if (!heapProbe) return Promise.reject(new Error(`${name} was started without the heap probe`));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const at = probeReplies.indexOf(done);
+          if (at >= 0) probeReplies.splice(at, 1);
+          reject(new Error(`${name} did not answer the heap probe within ${HEAP_PROBE_TIMEOUT_MS} ms`));
+        }, HEAP_PROBE_TIMEOUT_MS);
+        const done = (usage) => {
+          clearTimeout(timer);
+          resolve(usage);
+        };
+        probeReplies.push(done);
+        child.kill('SIGUSR2');
+      });
+    },
     /** SIGTERM (a graceful stop, which also writes a --cpu-prof profile), SIGKILL if it hangs. */
     async stop() {
       if (exit) return exit;
@@ -102,7 +135,7 @@ async function startNodeServer({ name, script, args, nodeArgs = [], env = {}, fd
 }
 
 /** The coordinator from its CLI on `dataDir`; `cpuProfDir` turns on node --cpu-prof. */
-export function startCoordinator({ dataDir, env = {}, fdLimit, cpuProfDir }) {
+export function startCoordinator({ dataDir, env = {}, fdLimit, cpuProfDir, heapProbe }) {
   if (!existsSync(COORDINATOR_CLI)) {
     throw new Error(`${COORDINATOR_CLI} is missing: run \`npm run build\` first`);
   }
@@ -113,15 +146,17 @@ export function startCoordinator({ dataDir, env = {}, fdLimit, cpuProfDir }) {
     nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
     env: { SYNC_LOG_LEVEL: 'warn', ...env },
     fdLimit,
+    heapProbe,
   });
 }
 
 /** The bare `ws` relay that gives the physical limits (bench/limits/bare-relay-server.mjs). */
-export function startBareRelay({ fdLimit } = {}) {
+export function startBareRelay({ fdLimit, heapProbe } = {}) {
   return startNodeServer({
     name: 'bare ws relay',
     script: fileURLToPath(new URL('../limits/bare-relay-server.mjs', import.meta.url)),
     args: (port) => [String(port)],
     fdLimit,
+    heapProbe,
   });
 }

@@ -1,7 +1,7 @@
 // The physical limits the hot paths live under on this machine, measured by the same process and
 // load generators as the scenarios: SQLite alone, JSON alone, `ws` alone (bare relay).
 import connections from '../scenarios/connections.mjs';
-import fanout from '../scenarios/fanout.mjs';
+import fanout, { fanoutWide } from '../scenarios/fanout.mjs';
 import tenants from '../scenarios/tenants.mjs';
 import { measureScenario } from '../lib/harness.mjs';
 import { measureJson } from './json.mjs';
@@ -10,10 +10,20 @@ import { measureWsLoopback } from './ws-loopback.mjs';
 
 /** Scenario loads replayed against the bare relay, and which of their metrics become limits. */
 const RELAY_LOADS = [
-  { scenario: fanout, keys: { p50Ms: 'relayP50Ms', p99Ms: 'relayP99Ms' } },
+  { scenario: fanout, keys: { p50Ms: 'relayP50Ms', p99Ms: 'relayP99Ms', cpuMsPerTxn: 'relayCpuMsPerTxn' } },
+  {
+    scenario: fanoutWide,
+    keys: { p50Ms: 'relayWideP50Ms', p99Ms: 'relayWideP99Ms', cpuMsPerTxn: 'relayWideCpuMsPerTxn' },
+  },
   {
     scenario: connections,
-    keys: { kbPerConnection: 'relayKbPerConnection', handshakesPerSec: 'relayHandshakesPerSec' },
+    keys: {
+      kbPerConnection: 'relayKbPerConnection',
+      marginalKbPerConnection: 'relayMarginalKbPerConnection',
+      heapKbPerConnection: 'relayHeapKbPerConnection',
+      handshakesPerSec: 'relayHandshakesPerSec',
+      cpuSPer1000Handshakes: 'relayCpuSPer1000Handshakes',
+    },
   },
   { scenario: tenants, variants: ['new'], keys: { newDatabasesPerSec: 'relayDatabasesPerSec' } },
 ];
@@ -70,8 +80,27 @@ export const LIMIT_LABELS = {
   wsMessagesPerSec: { short: 'ws one-way', label: 'ws loopback, one way, small text messages', unit: 'msgs/s' },
   relayP50Ms: { short: 'bare ws relay p50', label: 'bare ws relay, fanout load, p50', unit: 'ms' },
   relayP99Ms: { short: 'bare ws relay p99', label: 'bare ws relay, fanout load, p99', unit: 'ms' },
+  relayWideP50Ms: { short: 'bare ws relay p50', label: 'bare ws relay, fanout-wide load, p50', unit: 'ms' },
+  relayWideP99Ms: { short: 'bare ws relay p99', label: 'bare ws relay, fanout-wide load, p99', unit: 'ms' },
+  relayCpuMsPerTxn: { short: 'bare ws relay', label: 'bare ws relay, fanout load, CPU', unit: 'ms/txn' },
+  relayWideCpuMsPerTxn: { short: 'bare ws relay', label: 'bare ws relay, fanout-wide load, CPU', unit: 'ms/txn' },
   relayKbPerConnection: { short: 'bare ws relay', label: 'bare ws relay, idle connections', unit: 'KB/conn' },
+  relayMarginalKbPerConnection: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, idle connections, RSS growth over the second half',
+    unit: 'KB/conn',
+  },
+  relayHeapKbPerConnection: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, idle connections, heap after GC',
+    unit: 'KB/conn',
+  },
   relayHandshakesPerSec: { short: 'bare ws relay', label: 'bare ws relay, handshakes', unit: 'handshakes/s' },
+  relayCpuSPer1000Handshakes: {
+    short: 'bare ws relay',
+    label: 'bare ws relay, server CPU per 1,000 handshakes',
+    unit: 'CPU-s',
+  },
   relayDatabasesPerSec: {
     short: 'bare ws relay',
     label: 'bare ws relay, tenants load (no storage)',

@@ -2,7 +2,8 @@
 // given databases, keeps them idle until told to close. Separate processes keep the client side's
 // file descriptors and memory out of the parent, and let the load span more than one core.
 // Protocol over IPC: parent → {cmd:'connect', url, databases, count, concurrency, timeoutMs}
-// → child {type:'connected', ok, failed, errors}; parent → {cmd:'close'} → child {type:'closed'}.
+// → child {type:'connected', ok, failed, errors, cpuS} (connect may come again: sockets add up;
+// cpuS is this process's CPU seconds so far); parent → {cmd:'close'} → child {type:'closed'}.
 import WebSocket from 'ws';
 import { encodeSiteId, newSiteId, PROTOCOL_VERSION } from '@syncord/core';
 
@@ -56,7 +57,14 @@ async function connectAll({ url, databases, count, concurrency, timeoutMs }) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return { type: 'connected', ok, failed: count - ok, errors: [...errors].slice(0, 5) };
+  const cpu = process.cpuUsage();
+  return {
+    type: 'connected',
+    ok,
+    failed: count - ok,
+    errors: [...errors].slice(0, 5),
+    cpuS: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 async function closeAll() {

@@ -27,6 +27,11 @@ import { Emitter } from '../util/emitter.js';
 export interface LocalDatabaseOptions {
   /** The storage: `openMemoryReplica()` (the default) or `openSqliteReplica(path)` in Node. */
   readonly replica?: Replica;
+  /**
+   * For storage that saves after the commit (the browser's IndexedDB): resolves once every commit
+   * made so far is saved, rejects when saving failed. Without it commits are saved when made.
+   */
+  readonly whenSaved?: () => Promise<void>;
 }
 
 /** A read of an untyped table: `where`, `orderBy`, `limit`, `offset` (see QueryOptions). */
@@ -47,15 +52,26 @@ export class LocalDatabase {
   readonly replica: Replica;
   private readonly declarations: Declarations;
   private readonly events = new Emitter<DatabaseEvents>();
+  private readonly saved: () => Promise<void>;
   private closed = false;
 
-  private constructor(replica: Replica) {
+  private constructor(replica: Replica, whenSaved: (() => Promise<void>) | undefined) {
     this.replica = replica;
     this.declarations = new Declarations(replica);
+    this.saved = whenSaved ?? (() => Promise.resolve());
   }
 
   static open(options: LocalDatabaseOptions = {}): LocalDatabase {
-    return new LocalDatabase(options.replica ?? openMemoryReplica());
+    return new LocalDatabase(options.replica ?? openMemoryReplica(), options.whenSaved);
+  }
+
+  /**
+   * Resolves once every write made so far is in the replica's storage (at once for memory and
+   * SQLite, which save as they commit); rejects when the storage failed to save. SyncClient waits
+   * for it before pushing, so the server never holds a write this replica could lose.
+   */
+  whenSaved(): Promise<void> {
+    return this.saved();
   }
 
   get siteId(): Uint8Array {
@@ -239,15 +255,26 @@ export class LocalDatabase {
   /** Re-commits journaled local writes the snapshot header cleared (tables it did not keep). */
   private recommit(journal: readonly ChangeSet[], checkpoint: SnapshotCheckpoint): void {
     const kept = new Set(checkpoint.completedTables);
-    for (const cs of journal) {
-      const changes: LocalChange[] = cs.changes
-        .filter((c) => !kept.has(`${c.schema}.${c.table}`))
-        .map((c) =>
-          c.type === 'column'
-            ? { type: 'column', schema: c.schema, table: c.table, pk: c.pk, column: c.column, value: c.value }
-            : { type: 'delete', schema: c.schema, table: c.table, pk: c.pk },
-        );
-      // Every migration is cleared at the header (the stream re-sends the server's).
+    // Every migration is cleared at the header (the stream re-sends the server's), so all go again.
+    this.commitAgain(
+      journal.map((cs) => ({ ...cs, changes: cs.changes.filter((c) => !kept.has(`${c.schema}.${c.table}`)) })),
+    );
+  }
+
+  /**
+   * Commits each transaction again as this replica's own: the same values and migrations under
+   * new HLCs, one local transaction each (empty ones skipped). For writes that must be pushed by
+   * this replica although another site made them first: re-committed over a snapshot, or taken
+   * over from a closed browser tab's replica. Subscribers see them as local commits.
+   */
+  commitAgain(changeSets: readonly ChangeSet[]): void {
+    this.assertOpen();
+    for (const cs of changeSets) {
+      const changes: LocalChange[] = cs.changes.map((c) =>
+        c.type === 'column'
+          ? { type: 'column', schema: c.schema, table: c.table, pk: c.pk, column: c.column, value: c.value }
+          : { type: 'delete', schema: c.schema, table: c.table, pk: c.pk },
+      );
       const migrations: LocalMigration[] = cs.schemaMigrations.map(({ hlc: _hlc, ...m }) => m);
       if (changes.length > 0 || migrations.length > 0) this.commit(changes, migrations);
     }

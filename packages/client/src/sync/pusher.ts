@@ -139,6 +139,10 @@ export class Pusher {
       const batch = this.nextBatch();
       if (!batch) return 'done';
       if (batch.own.length > 0) {
+        // Pushed only once saved: a write lost in a crash must not be one the server holds (its
+        // HLC could be handed out again, to another write).
+        await this.db.whenSaved();
+        if (this.stopped) return 'done';
         const result = await this.send(batch.own);
         if (result === 'refused') {
           this.parked = true;

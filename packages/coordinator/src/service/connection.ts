@@ -21,6 +21,7 @@ import { approveConnect } from './approve-connect.js';
 import { authenticate } from './authenticate.js';
 import type { ServiceContext } from './context.js';
 import { ConnectionClosedError, describeError, LimitExceededError } from './errors.js';
+import type { FanoutSubscriber } from './fanout.js';
 import { callHook } from './hook-call.js';
 import type { Session } from './session.js';
 import { openSessionStore, SHUTTING_DOWN_MESSAGE } from './store-open.js';
@@ -65,7 +66,10 @@ function authFailed(message: string, cause?: unknown): ProtocolError {
   return new ProtocolError('AUTH_FAILED', message, { cause });
 }
 
-export class SyncConnection {
+const NO_TRANSPORT = {};
+
+/** Subscribes itself to its database's broadcasts (no separate subscriber object per connection). */
+export class SyncConnection implements FanoutSubscriber {
   readonly connectionId = randomUUID();
   private state: State = 'new';
   private current?: Session;
@@ -81,6 +85,18 @@ export class SyncConnection {
 
   get session(): Session | undefined {
     return this.current;
+  }
+
+  /** FanoutSubscriber: this connection's site; broadcasts it originated are not delivered to it. */
+  get siteId(): SiteId {
+    // Subscribed only once the session exists, and unsubscribed before it is dropped.
+    if (!this.current) throw new Error(`connection ${this.connectionId} has no session`);
+    return this.current.identity.siteId;
+  }
+
+  /** FanoutSubscriber: one broadcast for this connection's client. */
+  deliver(message: string): void {
+    this.sink.send(message);
   }
 
   get isClosed(): boolean {
@@ -146,13 +162,10 @@ export class SyncConnection {
     };
     this.current = session;
     this.state = 'ready';
-    // Only the handshake's auth and hooks read the upgrade request: an idle connection must not
-    // keep it (and its headers) alive.
-    this.transport = { socket: this.transport.socket };
-    this.unsubscribe = ctx.fanout.subscribe(databaseId, {
-      siteId: identity.siteId,
-      deliver: (message) => this.sink.send(message),
-    });
+    // Only the handshake's auth and hooks read the upgrade request and socket: an idle connection
+    // must not keep the request (and its headers) alive.
+    this.transport = NO_TRANSPORT;
+    this.unsubscribe = ctx.fanout.subscribe(databaseId, this);
     this.host.sessionStarted(this, session);
     return {
       serverSiteId: store.replica.siteId,
@@ -256,9 +269,10 @@ export class SyncConnection {
     this.state = 'closed';
     this.dropSlot();
     const session = this.current;
+    // Unsubscribed while the session (and so `siteId`) is still there.
+    this.unsubscribe?.();
     this.current = undefined;
     if (session) {
-      this.unsubscribe?.();
       session.store.release();
       this.host.sessionEnded(this, session);
       const hook = this.host.ctx.hooks.onClientDisconnect;

@@ -54,6 +54,29 @@ interface Entry {
   closed?: Promise<void>;
 }
 
+/**
+ * One reference to an entry. An object with a method rather than a closure: every idle WebSocket
+ * connection holds one for its whole life.
+ */
+class EntryHandle implements StoreHandle {
+  readonly databaseId: string;
+  private released = false;
+
+  constructor(
+    private readonly entry: Entry,
+    readonly replica: Replica,
+    private readonly onRelease: (entry: Entry) => void,
+  ) {
+    this.databaseId = entry.databaseId;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease(this.entry);
+  }
+}
+
 /** Every database counted under maxOpenStores is in use: nothing can be closed to make room. */
 export class StoreLimitError extends Error {
   override readonly name = 'StoreLimitError';
@@ -240,20 +263,15 @@ export class StoreManager {
   }
 
   private handleFor(entry: Entry, replica: Replica): StoreHandle {
-    let released = false;
-    return {
-      databaseId: entry.databaseId,
-      replica,
-      release: () => {
-        if (released) return;
-        released = true;
-        // A handle outliving closeAll must not disturb a later entry of the same id.
-        if (this.entries.get(entry.databaseId) !== entry) return;
-        entry.refs--;
-        this.touch(entry);
-      },
-    };
+    return new EntryHandle(entry, replica, this.releaseEntry);
   }
+
+  private readonly releaseEntry = (entry: Entry): void => {
+    // A handle outliving closeAll must not disturb a later entry of the same id.
+    if (this.entries.get(entry.databaseId) !== entry) return;
+    entry.refs--;
+    this.touch(entry);
+  };
 
   /**
    * At maxOpenStores: closes the least recently used unreferenced store (each acquire waiting for

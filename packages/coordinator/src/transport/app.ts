@@ -14,7 +14,7 @@ import { registerSyncRoutes } from './sync-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerStaticFiles } from './static-files.js';
 import { releaseUpgrade } from './upgrade-release.js';
-import { handleWebSocket } from './ws-handler.js';
+import { handleWebSocket, socketErrorListener } from './ws-handler.js';
 
 export interface AppOptions {
   readonly service: CoordinatorService;
@@ -83,6 +83,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log.warn({ err: error }, 'websocket error');
     if (socket.readyState === socket.OPEN) socket.terminate();
   };
+  // After the upgrade: one listener for every socket, so none keeps a closure (or its request).
+  const socketError = socketErrorListener((error, socket) => onSocketError(error, socket, app.log));
 
   await app.register(cors, { origin: config.cors.origin, credentials: config.cors.credentials });
   await app.register(websocket, {
@@ -105,14 +107,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         metrics.httpRequestsTotal.inc({ route: request.routeOptions.url ?? 'ws', method: 'GET', status: '101' });
         // The upgraded TCP socket ws writes to (absent for in-memory sockets, e.g. injectWS).
         const tcp = (request.raw as { socket?: Partial<Corkable> }).socket;
-        const log = request.log;
-        releaseUpgrade(socket, tcp, (error) => onSocketError(error, socket, log));
+        releaseUpgrade(socket, tcp, socketError);
         const corkable = typeof tcp?.cork === 'function' && typeof tcp.uncork === 'function';
-        handleWebSocket(service, socket, request, log, {
-          sender,
-          heartbeat,
-          ...(corkable ? { tcp: tcp as Corkable } : {}),
-        });
+        handleWebSocket(
+          service,
+          socket,
+          request,
+          { logger: app.log, reqId: request.id },
+          {
+            sender,
+            heartbeat,
+            ...(corkable ? { tcp: tcp as Corkable } : {}),
+          },
+        );
       });
       registerStatusRoutes(scope, service);
       registerAdminRoutes(scope, service, normalizeBasePath(config.basePath));

@@ -7,21 +7,30 @@ export class Heartbeat {
   /** Socket → pong received since the last ping. */
   private readonly alive = new Map<WebSocket, boolean>();
   private readonly timer: ReturnType<typeof setInterval>;
+  // One pair of listeners for every socket (the socket is `this` in them): per-socket closures
+  // would cost each idle connection a function, a context and a `once` wrapper.
+  private readonly onPong: (this: WebSocket) => void;
+  private readonly onClose: (this: WebSocket) => void;
 
   constructor(
     intervalMs: number,
     private readonly onDead: (socket: WebSocket) => void,
   ) {
+    const alive = this.alive;
+    this.onPong = function (this: WebSocket) {
+      if (alive.has(this)) alive.set(this, true);
+    };
+    this.onClose = function (this: WebSocket) {
+      alive.delete(this);
+    };
     this.timer = setInterval(() => this.tick(), intervalMs);
     this.timer.unref();
   }
 
   watch(socket: WebSocket): void {
     this.alive.set(socket, true);
-    socket.on('pong', () => {
-      if (this.alive.has(socket)) this.alive.set(socket, true);
-    });
-    socket.once('close', () => this.alive.delete(socket));
+    socket.on('pong', this.onPong);
+    socket.on('close', this.onClose);
   }
 
   get watched(): number {

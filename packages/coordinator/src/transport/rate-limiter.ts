@@ -4,6 +4,9 @@
 
 export type RateDecision = 'accept' | 'drop' | 'close';
 
+// One clock for every limiter: a default `() => performance.now()` would be a closure per socket.
+const monotonicNow = (): number => performance.now();
+
 export class MessageRateLimiter {
   private tokens: number;
   private last: number;
@@ -11,7 +14,7 @@ export class MessageRateLimiter {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = burst;
     this.last = now();

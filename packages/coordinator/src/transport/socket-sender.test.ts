@@ -75,7 +75,11 @@ describe('SocketSender', () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(tcp.writableCorked).toBe(0);
     await expect.poll(() => received, { timeout: 5000 }).toEqual(['one', 'two', 'three']);
+    // A later tick corks again and is uncorked again at its end.
     sender.send('four');
+    expect(tcp.writableCorked).toBe(1);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(tcp.writableCorked).toBe(0);
     await expect.poll(() => received.at(-1), { timeout: 5000 }).toBe('four');
   });
 

@@ -40,7 +40,21 @@ export interface Corkable {
 }
 
 export class SocketSender {
+  /**
+   * Senders corked in the current tick, uncorked together by one nextTick callback: a broadcast
+   * to many subscribers then queues one callback, not one per subscriber.
+   */
+  private static corkedThisTick: SocketSender[] = [];
   private corked = false;
+
+  private static uncorkAll(): void {
+    const senders = SocketSender.corkedThisTick;
+    SocketSender.corkedThisTick = [];
+    for (const sender of senders) {
+      sender.corked = false;
+      sender.tcp?.uncork();
+    }
+  }
 
   /**
    * With `tcp`, frames sent in one tick of the event loop leave in one write: a group commit
@@ -72,10 +86,8 @@ export class SocketSender {
     if (!tcp || this.corked) return;
     this.corked = true;
     tcp.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      tcp.uncork();
-    });
+    if (SocketSender.corkedThisTick.length === 0) process.nextTick(SocketSender.uncorkAll);
+    SocketSender.corkedThisTick.push(this);
   }
 
   /** Every frame is queued only while at most maxBufferedBytes wait, which bounds the buffer. */

@@ -6,7 +6,11 @@
 import type { WebSocket } from 'ws';
 
 /** Replaces the plugin's 'error' listener with `onError` and detaches the hijacked response. */
-export function releaseUpgrade(socket: WebSocket, tcp: unknown, onError: (error: Error) => void): void {
+export function releaseUpgrade(
+  socket: WebSocket,
+  tcp: unknown,
+  onError: (this: WebSocket, error: Error) => void,
+): void {
   socket.removeAllListeners('error');
   socket.on('error', onError);
   // `_httpMessage` is Node's private link from a socket to its response; absent, nothing to do.

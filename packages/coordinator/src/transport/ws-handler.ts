@@ -23,6 +23,7 @@ import type { RawData, WebSocket } from 'ws';
 import {
   backlogRequest,
   ConnectionClosedError,
+  type ConnectionSink,
   type CoordinatorService,
   type SyncConnection,
 } from '../service/index.js';
@@ -31,7 +32,7 @@ import { wsFailure } from './error-mapping.js';
 import type { Heartbeat } from './heartbeat.js';
 import { sendPaced } from './paced-stream.js';
 import { MessageRateLimiter } from './rate-limiter.js';
-import { SerialQueue } from './serial-queue.js';
+import { SerialQueue, type SerialQueueEvents } from './serial-queue.js';
 import {
   SocketNotOpenError,
   SocketSender,
@@ -47,6 +48,8 @@ export const HANDSHAKE_TIMEOUT_CLOSE = { code: 4008, reason: 'Handshake timeout'
 export const RATE_EXCEEDED_CLOSE = { code: 1008, reason: 'Message rate exceeded' } as const;
 /** Queued frames of one socket at which it is paused until the queue drains. */
 const QUEUE_HIGH_WATER = 32;
+/** `replies` of a connection with no apply waiting (shared: it is already settled). */
+const NO_REPLIES: Promise<void> = Promise.resolve();
 
 function frameText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -54,11 +57,43 @@ function frameText(data: RawData): string {
   return data.toString('utf8');
 }
 
-class SocketSession {
+/** Where a socket logs: the server's logger, each line tagged with the upgrade's request id. */
+export interface SocketLog {
+  readonly logger: FastifyBaseLogger;
+  readonly reqId: string;
+}
+
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+// An idle connection should cost its socket and the state below, nothing more: the socket's
+// listeners are shared functions that find their session here (per-socket closures, a child
+// logger and option objects were about 2 KB of each idle connection's heap).
+const sessions = new WeakMap<WebSocket, SocketSession>();
+
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  sessions.get(this)?.onMessage(data, isBinary);
+}
+
+/** Errors before the session exists (or of a refused socket) go to `fallback`. */
+export function socketErrorListener(fallback: (error: Error, socket: WebSocket) => void) {
+  return function onSocketError(this: WebSocket, error: Error): void {
+    const session = sessions.get(this);
+    if (session) session.onSocketError(error);
+    else fallback(error, this);
+  };
+}
+
+function onSocketClose(this: WebSocket, code: number): void {
+  sessions.get(this)?.onClose(code);
+}
+
+class SocketSession implements ConnectionSink, SerialQueueEvents {
   private readonly sender: SocketSender;
   private readonly connection: SyncConnection;
   private readonly queue: SerialQueue;
   private readonly limiter: MessageRateLimiter;
+  private readonly logger: FastifyBaseLogger;
+  private readonly reqId: string;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * Replies of applies waiting for their group commit, in arrival order. An apply only holds the
@@ -66,7 +101,7 @@ class SocketSession {
    * same commit; anything else first waits for these, so replies keep their order and a read
    * sees this connection's earlier applies.
    */
-  private replies: Promise<void> = Promise.resolve();
+  private replies: Promise<void> = NO_REPLIES;
   private pendingApplies = 0;
 
   /** Throws TOO_MANY_CONNECTIONS when the server is at limits.maxConnections. */
@@ -74,34 +109,67 @@ class SocketSession {
     private readonly service: CoordinatorService,
     private readonly socket: WebSocket,
     request: unknown,
-    private readonly log: FastifyBaseLogger,
+    log: SocketLog,
     senderOptions: SocketSenderOptions,
     tcp?: Corkable,
   ) {
     const { limits } = service.config;
+    this.logger = log.logger;
+    this.reqId = log.reqId;
     this.sender = new SocketSender(socket, senderOptions, tcp);
-    this.connection = service.connect(
-      { send: (text) => this.sender.send(text), close: (code, reason) => socket.close(code, reason) },
-      { request, socket },
-    );
-    this.queue = new SerialQueue({
-      highWater: QUEUE_HIGH_WATER,
-      onBusy: () => socket.pause(),
-      onIdle: () => socket.resume(),
-      onError: (err) => this.log.error({ err }, 'message handling failed'),
-    });
+    this.connection = service.connect(this, { request, socket });
+    this.queue = new SerialQueue(QUEUE_HIGH_WATER, this);
     this.limiter = new MessageRateLimiter(limits.messageRatePerSecond, limits.messageBurst);
     this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), limits.handshakeTimeoutMs);
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    socket.on('close', (code) => {
-      clearTimeout(this.handshakeTimer);
-      this.queue.stop();
-      this.connection.close();
-      this.log.debug({ code }, 'websocket closed');
-    });
+    sessions.set(socket, this);
+    socket.on('message', onSocketMessage);
+    socket.on('close', onSocketClose);
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  /** ConnectionSink: replies and broadcasts from the service. */
+  send(text: string): void {
+    this.sender.send(text);
+  }
+
+  /** ConnectionSink: the service closes the socket (shutdown). */
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onBusy(): void {
+    this.socket.pause();
+  }
+
+  onIdle(): void {
+    this.socket.resume();
+  }
+
+  onError(err: unknown): void {
+    this.log('error', { err }, 'message handling failed');
+  }
+
+  /** An oversized frame (ws has already started closing with 1009) or a broken socket. */
+  onSocketError(error: Error): void {
+    if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.service.metrics.limitRejectionsTotal.inc({ limit: 'maxMessageBytes' });
+    }
+    this.log('warn', { err: error }, 'websocket error');
+    if (this.socket.readyState === this.socket.OPEN) this.socket.terminate();
+  }
+
+  onClose(code: number): void {
+    sessions.delete(this.socket);
+    clearTimeout(this.handshakeTimer);
+    this.queue.stop();
+    this.connection.close();
+    this.log('debug', { code }, 'websocket closed');
+  }
+
+  private log(level: LogLevel, fields: Record<string, unknown>, message: string): void {
+    this.logger[level]({ reqId: this.reqId, ...fields }, message);
+  }
+
+  onMessage(data: RawData, isBinary: boolean): void {
     // Frames still arriving while the socket closes are not worth an answer (or a count).
     if (!this.sender.isOpen) return;
     const decision = this.limiter.take();
@@ -133,7 +201,7 @@ class SocketSession {
     this.handshakeTimer = undefined;
     if (this.connection.session || !this.sender.isOpen) return;
     this.service.metrics.limitRejectionsTotal.inc({ limit: 'handshakeTimeoutMs' });
-    this.log.info('no handshake in time: closing');
+    this.log('info', {}, 'no handshake in time: closing');
     this.socket.close(HANDSHAKE_TIMEOUT_CLOSE.code, HANDSHAKE_TIMEOUT_CLOSE.reason);
   }
 
@@ -164,7 +232,7 @@ class SocketSession {
           const ack = await this.connection.handshake(decodeHandshake(raw));
           clearTimeout(this.handshakeTimer);
           this.handshakeTimer = undefined; // a cleared Timeout still costs its object while referenced
-          this.log.info({ connectionId: ack.connectionId, databaseId: ack.databaseId }, 'handshake accepted');
+          this.log('info', { connectionId: ack.connectionId, databaseId: ack.databaseId }, 'handshake accepted');
           return this.reply({ type: 'handshake_ack', ...ack });
         }
         case 'get_changes': {
@@ -194,8 +262,11 @@ class SocketSession {
               },
               (err: unknown) => this.fail(err, 'APPLY_CHANGES_ERROR', requestId),
             )
-            .catch((err: unknown) => this.log.error({ err }, 'apply reply failed'))
-            .finally(() => this.pendingApplies--);
+            .catch((err: unknown) => this.log('error', { err }, 'apply reply failed'))
+            .finally(() => {
+              // All answered: forget the chain, so an idle connection holds no promise of its own.
+              if (--this.pendingApplies === 0) this.replies = NO_REPLIES;
+            });
           return;
         }
         case 'get_snapshot':
@@ -247,8 +318,8 @@ class SocketSession {
       return;
     const failure = wsFailure(err, fallback);
     if (err instanceof ProtocolError || err instanceof WireError)
-      this.log.debug({ code: failure.code, message: failure.message }, 'request refused');
-    else this.log.warn({ err, code: failure.code }, 'message failed');
+      this.log('debug', { code: failure.code, message: failure.message }, 'request refused');
+    else this.log('warn', { err, code: failure.code }, 'message failed');
     this.sendError(failure.code, failure.message, requestId);
   }
 
@@ -285,7 +356,7 @@ export function handleWebSocket(
   service: CoordinatorService,
   socket: WebSocket,
   request: unknown,
-  log: FastifyBaseLogger,
+  log: SocketLog,
   options: WsHandlerOptions,
 ): void {
   if (!service.accepting) {
@@ -296,7 +367,7 @@ export function handleWebSocket(
     new SocketSession(service, socket, request, log, options.sender, options.tcp);
   } catch (err) {
     const failure = wsFailure(err, 'MESSAGE_ERROR');
-    log.warn({ code: failure.code, message: failure.message }, 'websocket refused');
+    log.logger.warn({ reqId: log.reqId, code: failure.code, message: failure.message }, 'websocket refused');
     service.metrics.errorsTotal.inc({ code: failure.code });
     socket.send(encodeServerMessage(errorMessage(failure.code, failure.message)));
     const info: ErrorCodeInfo = ERROR_CODES[failure.code];

@@ -2,6 +2,13 @@ export * from './replica-api.js';
 export { Replica, type LiveRow } from './replica.js';
 export { openMemoryReplica } from './memory-replica.js';
 export { MemoryReplicaStore } from './memory-store.js';
+export type {
+  MemoryRecord,
+  MemoryStoreOptions,
+  RecordWrite,
+  RowRecordCell,
+  RowRecordTombstone,
+} from './memory-records.js';
 export type { LocalChange, LocalMigration, LocalTransaction } from './local-commit.js';
 export { pkKeyOf } from './pk-key.js';
 export type {

@@ -1,8 +1,10 @@
 // A ReplicaStore in plain Maps, for browsers and tests. Transactions keep an undo log, so a throw
 // restores every Map exactly. Scans are full passes (no HLC index): fine for the sizes a memory
-// replica holds, and it keeps this store small.
-import { bytesEqual, compareBytes, toHex } from '../clock/bytes.js';
+// replica holds, and it keeps this store small. With `onCommit` it reports each commit's changed
+// records (memory-records.ts), so a persistence layer behind it can keep a copy.
+import { bytesEqual, compareBytes, fromHex, toHex } from '../clock/bytes.js';
 import { BASE_BYTES, opSeqOf, siteOfHlc } from './hlc-parts.js';
+import { ownBytes, recordId, type MemoryRecord, type MemoryStoreOptions, type RecordWrite } from './memory-records.js';
 import { MemorySnapshotReader } from './memory-snapshot.js';
 import type { OutboxEntry, OutboxStats } from './replica-api.js';
 import { byString, firstAfter, sortedCells, sortedKeys } from './sorted-keys.js';
@@ -21,6 +23,7 @@ import {
   type TableRef,
   type TableStats,
   type WatermarkRecord,
+  tableRef,
 } from './store.js';
 
 export interface TableMap<V> {
@@ -45,19 +48,163 @@ export class MemoryReplicaStore implements ReplicaStore {
   /** Counts changes, so caches derived from the Maps know when they went stale. */
   private writes = 0;
   private readonly sortedRows = new WeakMap<object, { writes: number; keys: string[] }>();
+  /** Records changed by the open transaction (only with onCommit): id → how to read it now. */
+  private readonly dirty = new Map<string, () => MemoryRecord | undefined>();
 
-  transaction<T>(fn: () => T): T {
+  constructor(private readonly options: MemoryStoreOptions = {}) {}
+
+  transaction<T>(fn: () => T, options?: { durable?: boolean }): T {
     if (this.undo) throw new Error('MemoryReplicaStore transactions do not nest');
     const undo: (() => void)[] = [];
     this.undo = undo;
+    let result: T;
     try {
-      return fn();
+      result = fn();
     } catch (err) {
       for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      // Every touched record is back to its committed state: nothing to report.
+      this.dirty.clear();
       throw err;
     } finally {
       this.undo = undefined;
     }
+    this.reportCommit(options?.durable !== false);
+    return result;
+  }
+
+  /** Rebuilds the contents from records that `onCommit` reported (into an empty store). */
+  load(records: Iterable<MemoryRecord>): void {
+    if (this.undo) throw new Error('MemoryReplicaStore.load runs outside transactions');
+    for (const r of records) {
+      switch (r.kind) {
+        case 'meta':
+          this.meta.set(r.key, r.value);
+          break;
+        case 'row':
+          this.loadRow(r);
+          break;
+        case 'migration':
+          this.migrations.set(
+            migrationKey(r.migration.schema, r.migration.kind, r.migration.table, r.migration.schemaVersion),
+            r.migration,
+          );
+          break;
+        case 'watermarks': {
+          const key = toHex(r.site);
+          if (r.records.length > 0) this.watermarks.set(key, new Map(r.records.map((w) => [toHex(w.hlc), w])));
+          if (r.floor) this.watermarkFloors.set(key, r.floor);
+          break;
+        }
+        case 'outbox':
+          this.outbox.set(r.entry.id, r.entry);
+          this.outboxLastId = Math.max(this.outboxLastId, r.entry.id);
+          break;
+        case 'outboxSeq':
+          this.outboxLastId = Math.max(this.outboxLastId, r.lastId);
+          break;
+      }
+    }
+    // Ids only grow (peek returns oldest first in Map order): re-insert in id order.
+    const entries = [...this.outbox.values()].sort((a, b) => a.id - b.id);
+    this.outbox.clear();
+    for (const e of entries) this.outbox.set(e.id, e);
+    this.writes++;
+  }
+
+  private loadRow(r: Extract<MemoryRecord, { kind: 'row' }>): void {
+    const table = tableRef(r.schema, r.table);
+    const { pkKey, pk } = r;
+    if (r.cells.length > 0) {
+      const t = this.tableOf(this.cells, table, true)!;
+      t.rows.set(pkKey, new Map(r.cells.map((c) => [c.column, { table, pkKey, pk, ...c }])));
+    }
+    if (r.tombstone) this.tableOf(this.tombstones, table, true)!.rows.set(pkKey, { table, pkKey, pk, ...r.tombstone });
+  }
+
+  /** Notes that a record changed; outside a transaction the change is reported at once. */
+  private touch(id: string, read: () => MemoryRecord | undefined): void {
+    if (!this.options.onCommit) return;
+    this.dirty.set(id, read);
+    if (!this.undo) this.reportCommit(true);
+  }
+
+  private reportCommit(durable: boolean): void {
+    const onCommit = this.options.onCommit;
+    if (!onCommit || this.dirty.size === 0) return;
+    const writes: RecordWrite[] = [];
+    for (const [id, read] of this.dirty) writes.push({ id, record: read() });
+    this.dirty.clear();
+    onCommit(writes, durable);
+  }
+
+  /** Every record, as `onCommit` reports them: what a persisted copy holds after compaction. */
+  exportRecords(): RecordWrite[] {
+    const out: RecordWrite[] = [];
+    const add = (id: string, record: MemoryRecord | undefined): void => {
+      if (record) out.push({ id, record });
+    };
+    for (const key of this.meta.keys()) add(recordId.meta(key), this.metaRecord(key));
+    const rows = new Map<string, { table: TableRef; pkKey: string }>();
+    for (const maps of [this.cells, this.tombstones] as Map<string, TableMap<unknown>>[])
+      for (const t of maps.values())
+        for (const pkKey of t.rows.keys()) rows.set(recordId.row(t.ref.key, pkKey), { table: t.ref, pkKey });
+    for (const [id, { table, pkKey }] of rows) add(id, this.rowRecord(table, pkKey));
+    for (const key of this.migrations.keys()) add(recordId.migration(key), this.migrationRecord(key));
+    for (const site of new Set([...this.watermarks.keys(), ...this.watermarkFloors.keys()]))
+      add(recordId.watermarks(site), this.watermarkRecord(site));
+    for (const id of this.outbox.keys()) add(recordId.outbox(id), this.outboxRecord(id));
+    if (this.outboxLastId > 0) add(recordId.outboxSeq, { kind: 'outboxSeq', lastId: this.outboxLastId });
+    return out;
+  }
+
+  private touchRow(table: TableRef, pkKey: string): void {
+    this.touch(recordId.row(table.key, pkKey), () => this.rowRecord(table, pkKey));
+  }
+
+  private rowRecord(table: TableRef, pkKey: string): MemoryRecord | undefined {
+    const cells = this.cells.get(table.key)?.rows.get(pkKey);
+    const tomb = this.tombstones.get(table.key)?.rows.get(pkKey);
+    const any = cells?.values().next().value ?? tomb;
+    if (!any) return undefined;
+    return {
+      kind: 'row',
+      schema: table.schema,
+      table: table.table,
+      pkKey,
+      pk: any.pk,
+      cells: [...(cells?.values() ?? [])].map((c) => ({
+        column: c.column,
+        value: c.value,
+        hlc: ownBytes(c.hlc),
+        seq: c.seq,
+      })),
+      ...(tomb
+        ? {
+            tombstone: {
+              hlc: ownBytes(tomb.hlc),
+              seq: tomb.seq,
+              createdAt: tomb.createdAt,
+              ...(tomb.priorRow ? { priorRow: tomb.priorRow } : {}),
+            },
+          }
+        : {}),
+    };
+  }
+
+  private touchWatermarks(siteHex: string): void {
+    this.touch(recordId.watermarks(siteHex), () => this.watermarkRecord(siteHex));
+  }
+
+  private watermarkRecord(siteHex: string): MemoryRecord | undefined {
+    const records = [...(this.watermarks.get(siteHex)?.values() ?? [])];
+    const floor = this.watermarkFloors.get(siteHex);
+    if (records.length === 0 && !floor) return undefined;
+    return {
+      kind: 'watermarks',
+      site: fromHex(siteHex),
+      records: records.map((r) => ({ ...r, site: ownBytes(r.site), hlc: ownBytes(r.hlc) })),
+      ...(floor ? { floor: ownBytes(floor) } : {}),
+    };
   }
 
   savepoint<T>(fn: () => T): T {
@@ -100,9 +247,18 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
   setMeta(key: string, value: string): void {
     this.put(this.meta, key, value);
+    this.touchMeta(key);
   }
   deleteMeta(key: string): void {
     this.put(this.meta, key, undefined);
+    this.touchMeta(key);
+  }
+  private touchMeta(key: string): void {
+    this.touch(recordId.meta(key), () => this.metaRecord(key));
+  }
+  private metaRecord(key: string): MemoryRecord | undefined {
+    const value = this.meta.get(key);
+    return value === undefined ? undefined : { kind: 'meta', key, value };
   }
 
   loadRows(table: TableRef, pkKeys: readonly string[]): Map<string, RowVersions> {
@@ -129,6 +285,7 @@ export class MemoryReplicaStore implements ReplicaStore {
       if (!row) this.put(t.rows, w.pkKey, (row = new Map()));
       for (const c of w.cells) this.put(row, c.column, c);
     }
+    for (const w of rows) this.touchRow(table, w.pkKey);
   }
 
   private clearCells(table: TableRef, pkKey: string, clear: 'all' | Uint8Array): void {
@@ -147,7 +304,16 @@ export class MemoryReplicaStore implements ReplicaStore {
     return this.migrations.get(migrationKey(schema, kind, name, schemaVersion));
   }
   putMigration(m: StoredMigration): void {
-    this.put(this.migrations, migrationKey(m.schema, m.kind, m.table, m.schemaVersion), m);
+    const key = migrationKey(m.schema, m.kind, m.table, m.schemaVersion);
+    this.put(this.migrations, key, m);
+    this.touchMigration(key);
+  }
+  private touchMigration(key: string): void {
+    this.touch(recordId.migration(key), () => this.migrationRecord(key));
+  }
+  private migrationRecord(key: string): MemoryRecord | undefined {
+    const m = this.migrations.get(key);
+    return m && { kind: 'migration', migration: { ...m, hlc: ownBytes(m.hlc) } };
   }
   listMigrations(): StoredMigration[] {
     return [...this.migrations.values()];
@@ -259,15 +425,23 @@ export class MemoryReplicaStore implements ReplicaStore {
         maxSeq = Math.max(maxSeq, x.seq);
         if (!maxHlc || compareBytes(x.hlc, maxHlc) > 0) maxHlc = x.hlc;
         this.dropRow(this.tombstones, t, pk);
+        this.touchRow(t.ref, pk);
       }
     }
     return maxHlc ? { removed, maxSeq, maxHlc } : { removed, maxSeq };
   }
 
   clearForSnapshot(keep: (table: TableRef) => boolean): void {
-    for (const key of [...this.migrations.keys()]) this.put(this.migrations, key, undefined);
+    for (const key of [...this.migrations.keys()]) {
+      this.put(this.migrations, key, undefined);
+      this.touchMigration(key);
+    }
     for (const maps of [this.cells, this.tombstones] as Map<string, TableMap<unknown>>[]) {
-      for (const [key, t] of [...maps]) if (!keep(t.ref)) this.put(maps, key, undefined);
+      for (const [key, t] of [...maps]) {
+        if (keep(t.ref)) continue;
+        this.put(maps, key, undefined);
+        for (const pkKey of t.rows.keys()) this.touchRow(t.ref, pkKey);
+      }
     }
   }
 
@@ -279,6 +453,7 @@ export class MemoryReplicaStore implements ReplicaStore {
     let bySite = this.watermarks.get(key);
     if (!bySite) this.put(this.watermarks, key, (bySite = new Map()));
     this.put(bySite, toHex(r.hlc), r);
+    this.touchWatermarks(key);
   }
   deleteWatermark(site: Uint8Array, hlc: Uint8Array): void {
     const key = toHex(site);
@@ -286,6 +461,7 @@ export class MemoryReplicaStore implements ReplicaStore {
     if (!bySite) return;
     this.put(bySite, toHex(hlc), undefined);
     if (bySite.size === 0) this.put(this.watermarks, key, undefined);
+    this.touchWatermarks(key);
   }
   watermarkSiteCount(): number {
     return this.watermarks.size;
@@ -306,6 +482,7 @@ export class MemoryReplicaStore implements ReplicaStore {
   deleteWatermarkSite(site: Uint8Array): void {
     this.put(this.watermarks, toHex(site), undefined);
     this.put(this.watermarkFloors, toHex(site), undefined);
+    this.touchWatermarks(toHex(site));
   }
   deleteWatermarksUsedBefore(usedBefore: number): Uint8Array | undefined {
     let max: Uint8Array | undefined;
@@ -323,6 +500,7 @@ export class MemoryReplicaStore implements ReplicaStore {
       if (this.watermarks.has(key)) continue;
       note(floor);
       this.put(this.watermarkFloors, key, undefined);
+      this.touchWatermarks(key);
     }
     return max;
   }
@@ -331,6 +509,7 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
   setWatermarkFloor(site: Uint8Array, hlc: Uint8Array): void {
     this.put(this.watermarkFloors, toHex(site), hlc.slice());
+    this.touchWatermarks(toHex(site));
   }
 
   openSnapshotReader(): SnapshotReader {
@@ -340,6 +519,8 @@ export class MemoryReplicaStore implements ReplicaStore {
   outboxAdd(body: string, createdAt: number): void {
     const id = ++this.outboxLastId;
     this.put(this.outbox, id, { id, body, createdAt });
+    this.touchOutbox(id);
+    this.touch(recordId.outboxSeq, () => ({ kind: 'outboxSeq', lastId: this.outboxLastId }));
   }
   outboxPeek(limit: number): OutboxEntry[] {
     // Map iteration is insertion order, and ids only grow: oldest first.
@@ -351,7 +532,16 @@ export class MemoryReplicaStore implements ReplicaStore {
     return out;
   }
   outboxDelete(id: number): void {
-    if (this.outbox.has(id)) this.put(this.outbox, id, undefined);
+    if (!this.outbox.has(id)) return;
+    this.put(this.outbox, id, undefined);
+    this.touchOutbox(id);
+  }
+  private touchOutbox(id: number): void {
+    this.touch(recordId.outbox(id), () => this.outboxRecord(id));
+  }
+  private outboxRecord(id: number): MemoryRecord | undefined {
+    const entry = this.outbox.get(id);
+    return entry && { kind: 'outbox', entry };
   }
   outboxStats(): OutboxStats {
     const first = this.outbox.values().next();

@@ -6,6 +6,7 @@ import { bytesEqual, compareBytes } from '../clock/bytes.js';
 import { hlcToBytes } from '../clock/hlc.js';
 import type { Change, ColumnChange, DeleteChange, SchemaMigration } from '../wire/types.js';
 import type { Engine } from './engine.js';
+import { FactHlcBytes } from './hlc-parts.js';
 import { pkKeyOf } from './pk-key.js';
 import {
   migrationKind,
@@ -86,6 +87,7 @@ export function mergeData(
 ): void {
   const { siteId } = engine;
   const byTable = new Map<TableRef, Map<string, RowWork>>();
+  const hlcBytes = new FactHlcBytes();
   for (const change of changes) {
     if (skipOwnOrigin && bytesEqual(change.hlc.siteId, siteId)) {
       counts.skipped++;
@@ -97,7 +99,7 @@ export function mergeData(
     if (!rows) byTable.set(table, (rows = new Map()));
     let row = rows.get(pkKey);
     if (!row) rows.set(pkKey, (row = { pkKey, changes: [] }));
-    row.changes.push({ change, hlc: hlcToBytes(change.hlc) });
+    row.changes.push({ change, hlc: hlcBytes.of(change.hlc) });
   }
   const createdAt = engine.now();
   for (const [table, rows] of byTable) {

@@ -49,9 +49,15 @@ export class FragmentRows {
    * does not keep every row it touched alive.
    */
   private cache: Map<string, LoadedRow> | undefined;
+  /**
+   * Tables that may hold tombstones: a merge into any other table skips the tombstone read. Only
+   * ever grows (a rolled-back or pruned tombstone just costs a read that finds nothing).
+   */
+  private readonly tombstoneTables: Set<number>;
   private readonly s;
 
   constructor(db: Database.Database) {
+    this.tombstoneTables = new Set(db.prepare<[], number>('SELECT DISTINCT tbl FROM tombstones').pluck().all());
     this.s = {
       fragments: db
         .prepare<[number, string], LoadRow>(
@@ -95,7 +101,9 @@ export class FragmentRows {
     for (const [pk, seq, base, meta] of this.s.fragments.all(tableId, keys)) {
       rowOf(pk).fragments.push({ seq, base: asBytes(base), cells: parseMeta(meta) });
     }
-    for (const [pk, hlc] of this.s.tombstones.all(tableId, keys)) rowOf(pk).tombstone = asBytes(hlc);
+    if (this.tombstoneTables.has(tableId)) {
+      for (const [pk, hlc] of this.s.tombstones.all(tableId, keys)) rowOf(pk).tombstone = asBytes(hlc);
+    }
     if (this.cache) {
       for (const pk of pkKeys) this.cache.set(`${tableId}:${pk}`, rows.get(pk) ?? NO_ROW);
     }
@@ -122,6 +130,7 @@ export class FragmentRows {
         const t = w.tombstone;
         const prior = t.priorRow ? JSON.stringify(encodeSqlValues(t.priorRow)) : null;
         const pkx = isCanonicalPk(t.pk) ? null : pkText(t.pk);
+        this.tombstoneTables.add(tableId);
         this.s.putTombstone.run(t.seq, tableId, w.pkKey, t.hlc, t.createdAt, prior, pkx);
         row.tombstone = t.hlc;
       }

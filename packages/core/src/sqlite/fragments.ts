@@ -2,7 +2,7 @@
 // `meta` is JSON [column, opSeq, column, opSeq, …]; `vals` is JSON of the values in their wire
 // form (PROTOCOL.md §1.3), which every value the engine can hold survives unchanged. Keeping the
 // two apart lets a merge read only the small `meta`.
-import { decodeSqlValue, encodeSqlValue } from '../wire/sql-value.js';
+import { decodeSqlValue, encodeSqlValue, isPlainSqlValue } from '../wire/sql-value.js';
 import type { SqlValue } from '../wire/types.js';
 
 export interface FragmentCell {
@@ -32,5 +32,6 @@ export function parseVals(text: string): SqlValue[] {
 }
 
 export function valsText(values: readonly SqlValue[]): string {
-  return JSON.stringify(values.map(encodeSqlValue));
+  // Strings, booleans, null and finite numbers are their own wire form: no copy to encode them.
+  return JSON.stringify(values.every(isPlainSqlValue) ? values : values.map(encodeSqlValue));
 }

@@ -51,6 +51,11 @@ export function toBase64Url(bytes: Uint8Array): string {
   return encode(bytes, URL, URL_PAIRS, false);
 }
 
+/** The 6-bit value of one base64 character (either alphabet), or -1 for any other character. */
+export function base64Digit(charCode: number): number {
+  return charCode < 128 ? DECODE[charCode]! : -1;
+}
+
 /**
  * Decodes base64 in either alphabet, with or without padding. Throws a WireError naming `what`
  * on any character outside the alphabets, misplaced padding or an impossible length.

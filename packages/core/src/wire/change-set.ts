@@ -4,6 +4,7 @@
 import { bytesEqual } from '../clock/bytes.js';
 import { compareHLC, decodeHLC, encodeHLC, type HLC } from '../clock/hlc.js';
 import { decodeSiteId, encodeSiteId } from '../clock/site-id.js';
+import { TransactionHlcDecoder } from '../clock/transaction-hlc-decoder.js';
 import { transactionIdOf } from '../clock/transaction-id.js';
 import {
   describeValue,
@@ -13,10 +14,11 @@ import {
   expectString,
   fieldPath,
   optionalString,
+  type JsonObject,
 } from './fields.js';
 import { decodeSchemaMigration, encodeSchemaMigration, type SerializedSchemaMigration } from './schema-migration.js';
-import { decodeSqlValue, decodeSqlValues, encodeSqlValue, encodeSqlValues } from './sql-value.js';
-import type { Change, ChangeSet, SchemaMigration } from './types.js';
+import { decodeSqlValue, decodeSqlValues, encodeSqlValue, encodeSqlValues, isPlainSqlValue } from './sql-value.js';
+import type { Change, ChangeSet, SchemaMigration, SqlValue } from './types.js';
 import { WireError } from './wire-error.js';
 
 export interface SerializedColumnChange {
@@ -100,36 +102,62 @@ export function encodeChangeSet(cs: ChangeSet): SerializedChangeSet {
   };
 }
 
-export function decodeChange(json: unknown, what = 'change'): Change {
+/**
+ * What the facts of one set share, so each is decoded once per set: the transaction's HLC base
+ * (see TransactionHlcDecoder) and the few schema, table and column names a set repeats.
+ */
+interface SetContext {
+  readonly hlcs: TransactionHlcDecoder;
+  readonly names: Set<string>;
+}
+
+/** A name field; paths are only built for a value that is not already known to be good. */
+function nameField(o: JsonObject, key: string, what: string, names: Set<string> | undefined): string {
+  const v = o[key];
+  if (typeof v === 'string' && names?.has(v)) return v;
+  const name = expectName(v, fieldPath(what, key));
+  names?.add(name);
+  return name;
+}
+
+function valueField(o: JsonObject, key: string, what: string): SqlValue {
+  const v = o[key];
+  return isPlainSqlValue(v) ? v : decodeSqlValue(v, fieldPath(what, key));
+}
+
+export function decodeChange(json: unknown, what = 'change', context?: SetContext): Change {
   const o = expectObject(json, what);
-  const type = expectString(o['type'], fieldPath(what, 'type'));
+  const type = o['type'];
   if (type !== 'column' && type !== 'delete') {
-    throw new WireError(`${fieldPath(what, 'type')} must be "column" or "delete", got ${describeValue(type)}`);
+    const text = expectString(type, fieldPath(what, 'type'));
+    throw new WireError(`${fieldPath(what, 'type')} must be "column" or "delete", got ${describeValue(text)}`);
   }
-  const schema = expectName(o['schema'], fieldPath(what, 'schema'));
-  const table = expectName(o['table'], fieldPath(what, 'table'));
+  const names = context?.names;
+  const schema = nameField(o, 'schema', what, names);
+  const table = nameField(o, 'table', what, names);
   const pk = decodeSqlValues(o['pk'], fieldPath(what, 'pk'));
-  const hlc = decodeHLC(o['hlc'], fieldPath(what, 'hlc'));
+  const hlc = context
+    ? context.hlcs.decode(o['hlc'], () => fieldPath(what, 'hlc'))
+    : decodeHLC(o['hlc'], fieldPath(what, 'hlc'));
   if (type === 'delete') {
     const priorRow =
       o['priorRow'] === undefined ? undefined : decodeSqlValues(o['priorRow'], fieldPath(what, 'priorRow'));
     return { type, schema, table, pk, hlc, ...(priorRow ? { priorRow } : {}) };
   }
-  const column = expectName(o['column'], fieldPath(what, 'column'));
+  const column = nameField(o, 'column', what, names);
   if (o['value'] === undefined) throw new WireError(`${fieldPath(what, 'value')} is required`);
-  const value = decodeSqlValue(o['value'], fieldPath(what, 'value'));
+  const value = valueField(o, 'value', what);
   const hasPriorValue = o['priorValue'] !== undefined;
   const hasPriorHlc = o['priorHlc'] !== undefined;
   if (hasPriorValue !== hasPriorHlc) {
     throw new WireError(`${what}: priorValue and priorHlc must appear together or not at all`);
   }
-  const prior = hasPriorValue
-    ? {
-        value: decodeSqlValue(o['priorValue'], fieldPath(what, 'priorValue')),
-        hlc: decodeHLC(o['priorHlc'], fieldPath(what, 'priorHlc')),
-      }
-    : undefined;
-  return { type, schema, table, pk, column, value, hlc, ...(prior ? { prior } : {}) };
+  if (!hasPriorValue) return { type, schema, table, pk, column, value, hlc };
+  const prior = {
+    value: valueField(o, 'priorValue', what),
+    hlc: decodeHLC(o['priorHlc'], fieldPath(what, 'priorHlc')),
+  };
+  return { type, schema, table, pk, column, value, hlc, prior };
 }
 
 /**
@@ -151,7 +179,10 @@ export function decodeChangeSet(json: unknown, what = 'changeSet'): ChangeSet {
   optionalString(o['transactionId'], fieldPath(what, 'transactionId'));
   const claimed = decodeHLC(o['hlc'], fieldPath(what, 'hlc'));
   const changesPath = fieldPath(what, 'changes');
-  const changes = expectArray(o['changes'], changesPath).map((c, i) => decodeChange(c, `${changesPath}[${i}]`));
+  const context: SetContext = { hlcs: new TransactionHlcDecoder(claimed, o['hlc'] as string), names: new Set() };
+  const changes = expectArray(o['changes'], changesPath).map((c, i) =>
+    decodeChange(c, `${changesPath}[${i}]`, context),
+  );
   const rawMigrations = o['schemaMigrations'];
   const migrationsPath = fieldPath(what, 'schemaMigrations');
   const schemaMigrations: SchemaMigration[] =
@@ -164,18 +195,26 @@ export function decodeChangeSet(json: unknown, what = 'changeSet'): ChangeSet {
   }
   let hlc: HLC | undefined;
   const seen = new Set<number>();
-  const check = (fact: HLC, path: string): void => {
-    if (fact.wallTime !== claimed.wallTime || fact.counter !== claimed.counter || !bytesEqual(fact.siteId, siteId)) {
+  // claimed.siteId equals siteId (checked above) and is the very array the facts decoded on the
+  // fast path share, so comparing with it is mostly an identity check.
+  const check = (fact: HLC, list: string, i: number): void => {
+    if (
+      fact.wallTime !== claimed.wallTime ||
+      fact.counter !== claimed.counter ||
+      !bytesEqual(fact.siteId, claimed.siteId)
+    ) {
       throw new WireError(
-        `${path} belongs to transaction ${transactionIdOf(fact)}, not to the set's ${transactionIdOf(claimed)}`,
+        `${list}[${i}].hlc belongs to transaction ${transactionIdOf(fact)}, not to the set's ${transactionIdOf(claimed)}`,
       );
     }
-    if (seen.has(fact.opSeq)) throw new WireError(`${path} repeats opSeq ${fact.opSeq} within the transaction`);
+    if (seen.has(fact.opSeq)) {
+      throw new WireError(`${list}[${i}].hlc repeats opSeq ${fact.opSeq} within the transaction`);
+    }
     seen.add(fact.opSeq);
-    if (hlc === undefined || compareHLC(fact, hlc) > 0) hlc = fact;
+    if (hlc === undefined || fact.opSeq > hlc.opSeq) hlc = fact;
   };
-  schemaMigrations.forEach((m, i) => check(m.hlc, `${migrationsPath}[${i}].hlc`));
-  changes.forEach((c, i) => check(c.hlc, `${changesPath}[${i}].hlc`));
+  schemaMigrations.forEach((m, i) => check(m.hlc, migrationsPath, i));
+  changes.forEach((c, i) => check(c.hlc, changesPath, i));
   const max = hlc ?? claimed;
   return { siteId, transactionId: transactionIdOf(max), hlc: max, changes, schemaMigrations };
 }

@@ -59,8 +59,17 @@ export function decodeSqlValue(json: unknown, what = 'value'): SqlValue {
 export function decodeSqlValues(json: unknown, what = 'values'): SqlValue[] {
   if (!Array.isArray(json)) throw new WireError(`${what} must be an array`);
   const out = new Array<SqlValue>(json.length);
-  for (let i = 0; i < json.length; i++) out[i] = decodeSqlValue(json[i], `${what}[${i}]`);
+  for (let i = 0; i < json.length; i++) {
+    const v: unknown = json[i];
+    // The element's path is only built for a value that needs more than a look at its type.
+    out[i] = isPlainSqlValue(v) ? v : decodeSqlValue(v, `${what}[${i}]`);
+  }
   return out;
+}
+
+/** A string, boolean, null or finite number: decodeSqlValue returns it as it is. */
+export function isPlainSqlValue(v: unknown): v is string | boolean | number | null {
+  return typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v));
 }
 
 function decodeObject(obj: Record<string, unknown>, what: string): SqlValue {

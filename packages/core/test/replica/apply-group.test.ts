@@ -1,6 +1,6 @@
 import { ClockDriftError, MAX_DRIFT_MS, type ApplyResult } from '@syncord/core';
 import { describe, expect, it } from 'vitest';
-import { col, dump, FACTORIES, perTestReplicas, rowOf, siteOf, tx } from './helpers.js';
+import { col, dump, FACTORIES, perTestReplicas, rowOf, siteOf, tx, reopenable } from './helpers.js';
 
 const A = siteOf(1);
 const B = siteOf(2);
@@ -71,7 +71,7 @@ describe.each(FACTORIES)('group commit on the %s store', (kind, make) => {
     expect(r.outboxPeek(10).map((e) => e.body)).toEqual(['applied 1', 'applied 2']);
   });
 
-  if (kind === 'sqlite') {
+  if (reopenable(kind)) {
     it('commits the group durably: a reopened store holds every batch that succeeded', async () => {
       const r = f.open({ now: clock.now }, 'durable');
       r.applyGroup([

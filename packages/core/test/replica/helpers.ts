@@ -8,12 +8,14 @@ import {
   encodeSqlValue,
   encodeSqlValues,
   makeHLC,
+  MemoryReplicaStore,
   openMemoryReplica,
+  Replica,
+  type MemoryRecord,
   transactionIdOf,
   type Change,
   type ChangeSet,
   type HLC,
-  type Replica,
   type ReplicaOptions,
   type SchemaMigration,
   type SiteId,
@@ -23,7 +25,8 @@ import { openSqliteReplica } from '@syncord/core/sqlite';
 import { afterEach, beforeEach } from 'vitest';
 
 export interface ReplicaFactory {
-  readonly kind: 'memory' | 'sqlite';
+  /** `journaled`: a memory store reloaded from the records it reported (what browser storage keeps). */
+  readonly kind: 'memory' | 'sqlite' | 'journaled';
   /** Opens a replica; for SQLite, `name` picks the file so a closed replica can be reopened. */
   open(options?: ReplicaOptions, name?: string): Replica;
   cleanup(): void;
@@ -52,10 +55,44 @@ export function sqliteFactory(): ReplicaFactory {
   } as ReplicaFactory & { dir: string };
 }
 
+/**
+ * Memory stores whose reported records are kept per name, structured-cloned as IndexedDB would
+ * store them; opening a name again loads a new store from them, so every reopen check in these
+ * tests also checks that the records describe the whole replica.
+ */
+export function journaledFactory(): ReplicaFactory {
+  const saved = new Map<string, Map<string, MemoryRecord>>();
+  let n = 0;
+  return {
+    kind: 'journaled',
+    open(options, name) {
+      const key = name ?? `r${n++}`;
+      let records = saved.get(key);
+      if (!records) saved.set(key, (records = new Map()));
+      const kept = records;
+      const store = new MemoryReplicaStore({
+        onCommit: (writes) => {
+          for (const w of writes) {
+            if (w.record) kept.set(w.id, structuredClone(w.record));
+            else kept.delete(w.id);
+          }
+        },
+      });
+      store.load([...kept.values()].map((r) => structuredClone(r)));
+      return Replica.open(store, options);
+    },
+    cleanup: () => saved.clear(),
+  };
+}
+
 export const FACTORIES: [string, () => ReplicaFactory][] = [
   ['memory', memoryFactory],
   ['sqlite', sqliteFactory],
+  ['journaled', journaledFactory],
 ];
+
+/** True when a replica opened again by name holds what the closed one held. */
+export const reopenable = (kind: string): boolean => kind !== 'memory';
 
 /** A deterministic UUIDv4-shaped site id whose first byte orders sites: siteOf(1) < siteOf(2). */
 export function siteOf(n: number): SiteId {

@@ -3,7 +3,7 @@
 // exactly (an unpaired surrogate) is refused before anything is written.
 import { encodeChangeSet, WireError, type Replica, type SqlValue } from '@syncord/core';
 import { describe, expect, it } from 'vitest';
-import { col, del, dump, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
+import { col, del, dump, FACTORIES, perTestReplicas, siteOf, tx, reopenable } from './helpers.js';
 
 const A = siteOf(1);
 const S = siteOf(9);
@@ -43,7 +43,7 @@ describe.each(FACTORIES)('names on the %s store', (kind, make) => {
       expect(await dump(copy)).toEqual(await dump(replica));
     };
     await check(r);
-    if (kind === 'sqlite') {
+    if (reopenable(kind)) {
       r.close();
       await check(f.open({ now: clock.now }, 'proto'));
     }

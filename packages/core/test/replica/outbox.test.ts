@@ -1,6 +1,6 @@
 import { ClockDriftError, MAX_DRIFT_MS, type ApplyResult } from '@syncord/core';
 import { describe, expect, it } from 'vitest';
-import { col, dump, FACTORIES, perTestReplicas, siteOf, tx } from './helpers.js';
+import { col, dump, FACTORIES, perTestReplicas, siteOf, tx, reopenable } from './helpers.js';
 
 const A = siteOf(1);
 const T0 = 1_700_000_000_000;
@@ -71,7 +71,7 @@ describe.each(FACTORIES)('the outbox on the %s store', (kind, make) => {
     expect(r.outboxPeek(10).map((e) => e.body)).toEqual(['kept']);
   });
 
-  if (kind === 'sqlite') {
+  if (reopenable(kind)) {
     it('survives close and reopen with the data it came with', () => {
       const r = f.open({ now: clock.now }, 'durable');
       r.applyChanges([tx(A, T0, 0, col('t', [1], 'c', 'x'))], { outbox: () => 'pending' });
@@ -90,7 +90,7 @@ describe.each(FACTORIES)('creating a replica with a given site id on the %s stor
     const r = f.open({ siteId: A }, 'named');
     expect(r.siteId).toEqual(A);
     expect(r.lastSeq).toBe(0);
-    if (kind === 'sqlite') {
+    if (reopenable(kind)) {
       r.close();
       expect(f.open({ siteId: siteOf(2) }, 'named').siteId).toEqual(A);
     }
