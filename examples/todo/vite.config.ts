@@ -35,6 +35,7 @@ export default defineConfig({
     alias: [
       { find: /^@syncord\/core$/, replacement: here('../../packages/core/src/index.ts') },
       { find: /^@syncord\/client$/, replacement: here('../../packages/client/src/index.ts') },
+      { find: /^@syncord\/client\/browser$/, replacement: here('../../packages/client/src/browser.ts') },
     ],
   },
   build: {

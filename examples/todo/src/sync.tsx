@@ -2,7 +2,8 @@
 // the SyncClient connects, and the React bindings the components use. The bindings follow the
 // names and shapes of @syncord/react (SyncordProvider, useQuery, useSyncStatus), so moving to
 // that package, and to persistent browser storage, changes this file only.
-import { LocalDatabase, SyncClient, type QueryOptions, type SyncStatus } from '@syncord/client';
+import { SyncClient, type LocalDatabase, type QueryOptions, type SyncStatus } from '@syncord/client';
+import { openBrowserDatabase } from '@syncord/client/browser';
 import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { DATABASE_ID, declareTodos, type TodosTable } from './schema.js';
 
@@ -21,7 +22,9 @@ function syncUrl(): string {
 }
 
 export async function openTodoApp(): Promise<TodoApp> {
-  const db = LocalDatabase.open();
+  // Kept in IndexedDB: a reload (even with the server down) finds the todos and the unsent writes,
+  // and the tabs of this browser share their writes with each other at once.
+  const { database: db } = await openBrowserDatabase('todos');
   const todos = declareTodos(db);
   // A todo list wants to be back soon after the server is: retries are capped at 5 s, not 30 s.
   const sync = new SyncClient(db, { reconnect: { baseDelayMs: 250, maxDelayMs: 5_000 } });
