@@ -13,10 +13,11 @@ export default defineConfig({
       { find: /^@syncord\/client\/sqlite$/, replacement: src('./packages/client/src/sqlite.ts') },
       { find: /^@syncord\/client\/browser$/, replacement: src('./packages/client/src/browser.ts') },
       { find: /^@syncord\/client$/, replacement: src('./packages/client/src/index.ts') },
+      { find: /^@syncord\/react$/, replacement: src('./packages/react/src/index.ts') },
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

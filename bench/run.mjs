@@ -11,11 +11,12 @@ import apply from './scenarios/apply.mjs';
 import catchUp from './scenarios/catch-up.mjs';
 import connections from './scenarios/connections.mjs';
 import fanout, { fanoutWide } from './scenarios/fanout.mjs';
+import large from './scenarios/large.mjs';
 import snapshot from './scenarios/snapshot.mjs';
 import tenants from './scenarios/tenants.mjs';
 
 const S3_RESTORE = { name: 's3-restore', describe: () => '1,000,000 cells', rows: [] };
-const SCENARIOS = [apply, fanout, fanoutWide, catchUp, snapshot, connections, tenants, S3_RESTORE];
+const SCENARIOS = [apply, fanout, fanoutWide, catchUp, snapshot, connections, tenants, S3_RESTORE, large];
 
 const log = (text) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 

@@ -69,6 +69,7 @@ export function insertMessages(writer, { rows, rowsPerTxn, columns, firstId = 1,
     messages.push({
       requestId: `${requestPrefix}${n + 1}`,
       transactionId: changeSet.transactionId,
+      hlc: changeSet.hlc,
       cells: changeSet.changes.length,
       text: applyMessage([changeSet], `${requestPrefix}${n + 1}`),
     });

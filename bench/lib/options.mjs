@@ -2,7 +2,19 @@
 // a scenario down without editing code; --quick swaps in sizes that finish in well under a minute.
 import { parseArgs } from 'node:util';
 
-const SCENARIOS = ['apply', 'fanout', 'fanout-wide', 'catch-up', 'snapshot', 'connections', 'tenants', 's3-restore'];
+const SCENARIOS = [
+  'apply',
+  'fanout',
+  'fanout-wide',
+  'catch-up',
+  'snapshot',
+  'connections',
+  'tenants',
+  's3-restore',
+  'large',
+];
+/** Run only when named in --only: building their data takes minutes (once; it is cached). */
+const OPT_IN = new Set(['large']);
 
 /** Full sizes: the figures issue 7 sets targets for. */
 const FULL = {
@@ -29,6 +41,7 @@ const FULL = {
   tenantConcurrency: 16,
   limitCells: 150_000,
   wsMessages: 200_000,
+  largeCells: 10_000_000,
 };
 
 const QUICK = {
@@ -46,6 +59,7 @@ const QUICK = {
   tenants: 300,
   limitCells: 30_000,
   wsMessages: 30_000,
+  largeCells: 1_000_000,
 };
 
 const FLAG_TO_KEY = {
@@ -72,6 +86,7 @@ const FLAG_TO_KEY = {
   'tenant-concurrency': 'tenantConcurrency',
   'limit-cells': 'limitCells',
   'ws-messages': 'wsMessages',
+  'large-cells': 'largeCells',
 };
 
 const HELP = `Usage: npm run bench -- [--quick] [flags]
@@ -81,11 +96,14 @@ data dir, drives it over real sockets with the v1 wire, prints a Markdown table.
 
   --quick                 small sizes, 1 run (under a minute)
   --only <list>           scenarios to run, comma separated: ${SCENARIOS.join(',')}
+                          (${[...OPT_IN].join(', ')} only when named: it builds a large database
+                          once, cached in bench/.out/preload/)
   --no-limits             skip the physical-limit measurements
   --profile <scenario>    run the coordinator of that scenario under node --cpu-prof and print
                           its hottest functions (profiles kept in bench/.out/prof/)
-  --catchup-mode <m>      auto (default: one connection if the server answers a second
-                          get_changes, else a fresh handshake per round), fresh, same
+  --catchup-mode <m>      auto (default: one get_changes when the server streams pages with
+                          "more", else one connection if the server answers a second
+                          get_changes, else a fresh handshake per round), stream, same, fresh
   --out <file>            also write the Markdown report to this file
   --server-env <K=V>      extra environment for the coordinator, repeatable
                           (e.g. --server-env SYNC_BATCH_SIZE=5000)
@@ -120,15 +138,15 @@ export function parseOptions(argv) {
   for (const [flag, key] of Object.entries(FLAG_TO_KEY)) {
     if (values[flag] !== undefined) sizes[key] = positiveInt(flag, values[flag]);
   }
-  const only = values.only ? values.only.split(',').map((s) => s.trim()) : SCENARIOS;
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : SCENARIOS.filter((s) => !OPT_IN.has(s));
   for (const name of only) {
     if (!SCENARIOS.includes(name)) throw new Error(`--only: unknown scenario ${name} (know ${SCENARIOS.join(', ')})`);
   }
   if (values.profile !== undefined && !SCENARIOS.includes(values.profile)) {
     throw new Error(`--profile: unknown scenario ${values.profile}`);
   }
-  if (!['auto', 'fresh', 'same'].includes(values['catchup-mode'])) {
-    throw new Error(`--catchup-mode must be auto, fresh or same, got ${values['catchup-mode']}`);
+  if (!['auto', 'stream', 'fresh', 'same'].includes(values['catchup-mode'])) {
+    throw new Error(`--catchup-mode must be auto, stream, fresh or same, got ${values['catchup-mode']}`);
   }
   const serverEnv = {};
   for (const pair of values['server-env']) {

@@ -15,6 +15,7 @@ export class WireError extends Error {
 export class WireClient {
   #ws;
   #waiters = new Set();
+  #rawWaiters = new Set();
   #rawHandlers = [];
   #closed;
 
@@ -69,14 +70,29 @@ export class WireClient {
    * every waiter: v1 errors carry no request id, so the load run cannot tell whose it was.
    */
   waitFor(match, timeoutMs, what) {
+    return this.#wait(this.#waiters, match, timeoutMs, what);
+  }
+
+  #wait(waiters, match, timeoutMs, what) {
     return new Promise((resolve, reject) => {
       const waiter = { match, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
+        waiters.delete(waiter);
         reject(new WireError(`no ${what} within ${timeoutMs} ms`, 'TIMEOUT'));
       }, timeoutMs);
-      this.#waiters.add(waiter);
+      waiters.add(waiter);
     });
+  }
+
+  /**
+   * Sends `message` and resolves with the first frame text `match(raw)` accepts, without parsing
+   * it: for replies so large that the load generator's JSON.parse would bound the figure. Error
+   * frames still reject it.
+   */
+  requestRaw(message, match, timeoutMs, what) {
+    const reply = this.#wait(this.#rawWaiters, match, timeoutMs, what);
+    this.send(message);
+    return reply;
   }
 
   /** Sends `message` and waits for the reply `match` accepts. */
@@ -107,6 +123,13 @@ export class WireClient {
 
   #onMessage(raw) {
     for (const handler of this.#rawHandlers) handler(raw);
+    if (this.#rawWaiters.size > 0) {
+      if (raw.startsWith('{"type":"error"')) {
+        this.#failAll(new WireError(`server error: ${raw.slice(0, 200)}`, 'SERVER_ERROR'));
+        return;
+      }
+      if (this.#settle(this.#rawWaiters, raw)) return;
+    }
     if (this.#waiters.size === 0) return;
     let msg;
     try {
@@ -119,21 +142,28 @@ export class WireClient {
       this.#failAll(new WireError(`server error ${msg.code}: ${msg.message}`, msg.code));
       return;
     }
-    for (const waiter of this.#waiters) {
-      if (waiter.match(msg)) {
-        this.#waiters.delete(waiter);
+    this.#settle(this.#waiters, msg);
+  }
+
+  /** Resolves the first waiter that accepts `value`; false when none does. */
+  #settle(waiters, value) {
+    for (const waiter of waiters) {
+      if (waiter.match(value)) {
+        waiters.delete(waiter);
         clearTimeout(waiter.timer);
-        waiter.resolve(msg);
-        return;
+        waiter.resolve(value);
+        return true;
       }
     }
+    return false;
   }
 
   #failAll(err) {
-    for (const waiter of this.#waiters) {
+    for (const waiter of [...this.#waiters, ...this.#rawWaiters]) {
       clearTimeout(waiter.timer);
       waiter.reject(err);
     }
     this.#waiters.clear();
+    this.#rawWaiters.clear();
   }
 }

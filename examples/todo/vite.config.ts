@@ -36,6 +36,7 @@ export default defineConfig({
       { find: /^@syncord\/core$/, replacement: here('../../packages/core/src/index.ts') },
       { find: /^@syncord\/client$/, replacement: here('../../packages/client/src/index.ts') },
       { find: /^@syncord\/client\/browser$/, replacement: here('../../packages/client/src/browser.ts') },
+      { find: /^@syncord\/react$/, replacement: here('../../packages/react/src/index.ts') },
     ],
   },
   build: {

@@ -41,8 +41,10 @@ function describeStatus(status: SyncStatus, pendingWrites: number): string {
     case 'connecting':
       return 'Connecting';
     case 'bootstrapping': {
-      const { tablesProcessed, totalTables } = status.progress;
-      return `Loading: ${tablesProcessed} of ${totalTables} tables`;
+      const { rowsReceived, rowsTotal } = status.progress;
+      return rowsTotal === undefined
+        ? `Loading: ${rowsReceived} rows`
+        : `Loading: ${rowsReceived} of ${rowsTotal} rows`;
     }
     case 'offline':
       return pendingWrites > 0 ? `Offline: ${local}` : 'Offline';

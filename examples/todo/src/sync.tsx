@@ -1,11 +1,11 @@
-// Everything the app knows about storage and sync, in one module: where the replica lives, how
-// the SyncClient connects, and the React bindings the components use. The bindings follow the
-// names and shapes of @syncord/react (SyncordProvider, useQuery, useSyncStatus), so moving to
-// that package, and to persistent browser storage, changes this file only.
-import { SyncClient, type LocalDatabase, type QueryOptions, type SyncStatus } from '@syncord/client';
+// Everything the app knows about storage and sync, in one module: where the replica lives and how
+// the SyncClient connects. The components use @syncord/react's bindings through this module too,
+// so moving to other storage or bindings changes this file only.
+import { SyncClient, type LocalDatabase } from '@syncord/client';
 import { openBrowserDatabase } from '@syncord/client/browser';
-import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { DATABASE_ID, declareTodos, type TodosTable } from './schema.js';
+
+export { SyncordProvider, useQuery, useSyncStatus } from '@syncord/react';
 
 export interface TodoApp {
   readonly db: LocalDatabase;
@@ -42,53 +42,4 @@ export async function openTodoApp(): Promise<TodoApp> {
       else void sync.disconnect();
     },
   };
-}
-
-interface Bindings {
-  readonly database: LocalDatabase;
-  readonly sync: SyncClient | undefined;
-}
-
-const SyncordContext = createContext<Bindings | undefined>(undefined);
-
-export function SyncordProvider(props: {
-  database: LocalDatabase;
-  sync: SyncClient | undefined;
-  children?: ReactNode;
-}) {
-  const { database, sync, children } = props;
-  return <SyncordContext.Provider value={{ database, sync }}>{children}</SyncordContext.Provider>;
-}
-
-function useBindings(): Bindings {
-  const bindings = useContext(SyncordContext);
-  if (!bindings) throw new Error('useQuery and useSyncStatus need a <SyncordProvider> above them');
-  return bindings;
-}
-
-/** The rows of a live query, re-rendered whenever they change. */
-export function useQuery<Row extends object>(
-  table: { watch(options: QueryOptions<Row>, listener: (rows: Row[]) => void): () => void },
-  options: QueryOptions<Row> = {},
-): Row[] {
-  const [rows, setRows] = useState<Row[]>([]);
-  // The options object is usually written inline: watch again only when its content changes.
-  const key = JSON.stringify(options);
-  useEffect(() => table.watch(JSON.parse(key) as QueryOptions<Row>, setRows), [table, key]);
-  return rows;
-}
-
-/** Writes the SyncClient has not had acknowledged yet, once the SDK reports them. */
-function pendingOf(sync: SyncClient | undefined): number {
-  const count = (sync as { pendingWrites?: unknown } | undefined)?.pendingWrites;
-  return typeof count === 'number' ? count : 0;
-}
-
-export function useSyncStatus(): { status: SyncStatus; pendingWrites: number } {
-  const { sync } = useBindings();
-  const status = useSyncExternalStore(
-    (notify) => sync?.on('status', notify) ?? (() => undefined),
-    (): SyncStatus => sync?.status ?? { state: 'offline' },
-  );
-  return { status, pendingWrites: pendingOf(sync) };
 }

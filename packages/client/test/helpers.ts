@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createCoordinatorServer,
@@ -60,7 +60,9 @@ export async function startCoordinator(settings: CoordinatorSettings): Promise<C
   return { url: `ws://127.0.0.1:${port}/sync/ws`, port, server, stop: () => server.stop() };
 }
 
-const CLI = fileURLToPath(new URL('../../coordinator/dist/cli/main.js', import.meta.url));
+// Not `new URL(path, import.meta.url)`: in a DOM test environment (the React bindings' tests use
+// these helpers) Vite rewrites that pattern against the page's location.
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../coordinator/dist/cli/main.js');
 
 /** The `syncord` command as a child process; resolves once it accepts connections. */
 /**

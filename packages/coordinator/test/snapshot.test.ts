@@ -19,8 +19,9 @@ import { TestClient, type ServerJson } from './support/ws-client.js';
 function openWithFaults(file: string, databaseId: string): Replica {
   const replica = openSqliteReplica(file);
   if (!databaseId.startsWith('broken')) return replica;
-  const original = replica.snapshot.bind(replica);
-  replica.snapshot = (options?: SnapshotOptions) =>
+  // The server streams the chunks as wire text.
+  const original = replica.snapshotJson.bind(replica);
+  replica.snapshotJson = (options?: SnapshotOptions) =>
     (async function* () {
       let sent = 0;
       for await (const chunk of original(options)) {

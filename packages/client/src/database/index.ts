@@ -12,3 +12,4 @@ export { Table, type TableRef } from './table.js';
 export type { OrderTerm, QueryOptions } from './query.js';
 export type { ColumnInput, ColumnValue, KeyOf, RowInputOf, RowOf } from './typed-rows.js';
 export type { ChangeListener, ChangeSource, DatabaseChange, RowChange } from './change-events.js';
+export { sameRowValues } from './watch.js';

@@ -40,10 +40,15 @@ function sameEntries(a: readonly QueriedEntry<Record<string, SqlValue>>[], b: ty
 
 function sameRow(a: QueriedEntry<Record<string, SqlValue>>, b: QueriedEntry<Record<string, SqlValue>>): boolean {
   if (a.key.length !== b.key.length || !a.key.every((v, i) => sqlValuesEqual(v, b.key[i]!))) return false;
-  const ak = Object.keys(a.row);
-  const bk = Object.keys(b.row);
+  return sameRowValues(a.row, b.row);
+}
+
+/** The same columns holding the same values, as the app reads them (for live views that skip no-op updates). */
+export function sameRowValues(a: Readonly<Record<string, SqlValue>>, b: Readonly<Record<string, SqlValue>>): boolean {
+  const ak = Object.keys(a);
+  const bk = Object.keys(b);
   // A number and a bigint of equal value are equal to sqlValuesEqual, but not to the app reading them.
-  return ak.length === bk.length && ak.every((k) => k in b.row && sameValue(a.row[k]!, b.row[k]!));
+  return ak.length === bk.length && ak.every((k) => k in b && sameValue(a[k]!, b[k]!));
 }
 
 function sameValue(x: SqlValue, y: SqlValue): boolean {

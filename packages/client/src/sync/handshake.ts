@@ -71,6 +71,7 @@ export function connectedTo(
       onRejected: (r) => host.reportRejected(r),
       onError: callbacks.onError,
       onActivity: callbacks.onActivity,
+      onAcknowledged: () => host.writesAcknowledged(),
       retryBackoff: new Backoff(options.retryBackoff),
       serverHolds: (m) => serverMigrations.holds(m),
     },

@@ -11,19 +11,12 @@
 // pusher: the session has reported it once, and nothing is pushed again until a new local commit
 // (wake) or the next connection. A push dropped by the server's rate limit (RATE_LIMITED naming
 // its requestId) is sent again after a backoff delay, on the same connection.
-import {
-  bytesEqual,
-  compareHLC,
-  maxChangeSetHlc,
-  type ChangeSet,
-  type HLC,
-  type SchemaMigration,
-  type SiteId,
-} from '@syncord/core';
+import { maxChangeSetHlc, type ChangeSet, type HLC, type SchemaMigration, type SiteId } from '@syncord/core';
 import type { ApplyResultMessage } from '@syncord/core';
 import type { LocalDatabase } from '../database/local-database.js';
 import type { Backoff } from './backoff.js';
 import { SyncError, type RejectedChange } from './status.js';
+import { isUnacknowledged, unacknowledged } from './unacknowledged.js';
 import type { Watermarks } from './watermarks.js';
 
 /** How a flush ended: nothing left to push, or the server refused the push (parked). */
@@ -42,6 +35,8 @@ export interface PusherOptions {
   readonly onError: (err: unknown) => void;
   /** Called whenever `idle` may have changed. */
   readonly onActivity: () => void;
+  /** Called each time the server acknowledged a batch (the sent watermark moved). */
+  readonly onAcknowledged: () => void;
   /** Delays between re-sends of a push the server's rate limit dropped. */
   readonly retryBackoff: Backoff;
   /** True when the server is known to hold this migration already (so it is not pushed). */
@@ -115,16 +110,7 @@ export class Pusher {
 
   /** Every transaction of ours not acknowledged yet, as stored. Synchronous; moves no watermark. */
   unacknowledged(): ChangeSet[] {
-    const { replica } = this.db;
-    const sent = this.watermarks.sent();
-    const out: ChangeSet[] = [];
-    let cursor = this.watermarks.pushCursor();
-    while (true) {
-      const page = replica.getChangesSince(this.serverSiteId, cursor, { batchSize: this.options.batchSize });
-      if (page.length === 0) return out;
-      out.push(...page.filter((cs) => this.isPending(cs, sent)));
-      cursor = maxChangeSetHlc(page)!;
-    }
+    return unacknowledged(this.db, this.serverSiteId, this.watermarks, this.options.batchSize);
   }
 
   stop(): void {
@@ -152,6 +138,7 @@ export class Pusher {
       }
       this.watermarks.advanceSent(batch.ownTop);
       this.watermarks.setPushCursor(batch.top);
+      this.options.onAcknowledged();
     }
     return 'done';
   }
@@ -188,10 +175,6 @@ export class Pusher {
     });
   }
 
-  private isPending(cs: ChangeSet, sent: HLC | undefined): boolean {
-    return bytesEqual(cs.siteId, this.db.replica.siteId) && (!sent || compareHLC(cs.hlc, sent) > 0);
-  }
-
   /** The next page holding unacknowledged transactions of ours, skipping pages without any. */
   private nextBatch(): Batch | undefined {
     const { replica } = this.db;
@@ -201,7 +184,7 @@ export class Pusher {
       if (page.length === 0) return undefined;
       const top = maxChangeSetHlc(page)!;
       const sent = this.watermarks.sent();
-      const pending = page.filter((cs) => this.isPending(cs, sent));
+      const pending = page.filter((cs) => isUnacknowledged(this.db, cs, sent));
       if (pending.length > 0) return { own: this.withoutHeld(pending), ownTop: maxChangeSetHlc(pending)!, top };
       // Nothing pending here (others' facts, or ours re-inserted by a snapshot): move on. The
       // replica recorded this page's position, so the walk always ends.

@@ -33,6 +33,8 @@ export interface SessionHost {
   handshakeSucceeded(serverSiteId: SiteId): void;
   reportError(error: SyncError): void;
   reportRejected(rejected: RejectedChange): void;
+  /** The server acknowledged (or refused) a batch of local transactions. */
+  writesAcknowledged(): void;
   reportUnhandled(message: UnknownServerMessage): void;
   nextRequestId(): string;
 }

@@ -165,13 +165,12 @@ export class SyncSession {
     this.channel.send(resume ? { type: 'resume_snapshot', checkpoint: resume } : { type: 'get_snapshot' });
     const applying = this.host.db.applySnapshot(feed, {
       keep,
+      // The first report comes with the header, its row total known: `bootstrapping` starts there.
       onProgress: (p) => {
         // After a drop the received chunks still apply, but the status already says offline.
         if (this.feed === feed && !this.channel.isEnded) this.host.setStatus({ state: 'bootstrapping', progress: p });
       },
     });
-    const progress = { tablesProcessed: 0, totalTables: 0, entriesProcessed: 0, totalEntries: 0 };
-    this.host.setStatus({ state: 'bootstrapping', progress });
     try {
       await applying;
     } catch (err) {

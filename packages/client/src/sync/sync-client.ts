@@ -6,6 +6,7 @@ import type { LocalDatabase } from '../database/local-database.js';
 import { Emitter } from '../util/emitter.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { SessionHost, SessionOptions, SessionTarget } from './session-host.js';
+import { PendingWrites } from './pending-writes.js';
 import { SyncSession } from './session.js';
 import { defaultSocketFactory, type SocketFactory } from './socket.js';
 import { SyncError, type RejectedChange, type SyncStatus } from './status.js';
@@ -41,6 +42,8 @@ export interface SyncClientEvents {
   rejected: RejectedChange;
   /** A server message of a type this client does not know. */
   message: UnknownServerMessage;
+  /** `pendingWrites` changed; the new count. */
+  pending: number;
 }
 
 const DEFAULTS = {
@@ -66,6 +69,7 @@ export class SyncClient {
   private loop: Promise<void> | undefined;
   private wakeSleep: (() => void) | undefined;
   private serverSite: SiteId | undefined;
+  private readonly pending: PendingWrites;
 
   constructor(
     readonly db: LocalDatabase,
@@ -88,10 +92,25 @@ export class SyncClient {
     this.backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect ?? {});
     const factory = options.webSocket;
     this.socketFactory = factory ? () => Promise.resolve(factory) : defaultSocketFactory;
+    this.pending = new PendingWrites(db, this.options.batchSize, (count) => this.events.emit('pending', count));
+    // Remote changes never add a write of ours.
+    db.subscribe((change) => {
+      if (change.source === 'local') this.pending.committed(change.changeSets.length);
+      else if (change.source === 'snapshot') this.pending.invalidate();
+    });
   }
 
   get status(): SyncStatus {
     return this.current;
+  }
+
+  /**
+   * Local transactions the server has not acknowledged yet, connected or not (a write it refused
+   * with a `rejected` event counts as answered). A push refused outright (APPLY_CHANGES_ERROR)
+   * stays counted: it is sent again on the next connection. The `pending` event tells changes.
+   */
+  get pendingWrites(): number {
+    return this.pending.count;
   }
 
   /** The server site id of the last successful handshake. */
@@ -222,11 +241,13 @@ export class SyncClient {
       setStatus: (s) => this.setStatus(s),
       handshakeSucceeded: (serverSiteId) => {
         this.serverSite = serverSiteId;
+        this.pending.setServer(serverSiteId);
         this.backoff?.reset();
         onHandshake();
       },
       reportError: (e) => this.events.emit('error', e),
       reportRejected: (r) => this.events.emit('rejected', r),
+      writesAcknowledged: () => this.pending.invalidate(),
       reportUnhandled: (m) => this.events.emit('message', m),
       nextRequestId: () => `apply-${++this.requestCount}`,
     };

@@ -8,12 +8,11 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type ChangeSet,
-  type ChangesPage,
+  type ChangesPageJson,
   type HandshakeFields,
   type HLC,
   type SiteId,
   type SnapshotCheckpoint,
-  type SnapshotChunk,
 } from '@syncord/core';
 import { InvalidDatabaseIdError, type StoreContext, type StoreHandle } from '../stores/index.js';
 import type { PendingApply } from './apply-changes.js';
@@ -54,10 +53,11 @@ export interface ConnectionHost {
     session: Session,
     sinceHLC: HLC | undefined,
     stopped: () => boolean,
-  ): AsyncGenerator<ChangesPage, void, undefined>;
+  ): AsyncGenerator<ChangesPageJson, void, undefined>;
   applyChanges(session: Session, changeSets: readonly ChangeSet[]): Promise<ApplyOutcome>;
   startApply(session: Session, changeSets: readonly ChangeSet[]): Promise<PendingApply>;
-  snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined>;
+  /** Chunks as wire text (see snapshotStream). */
+  snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<string, void, undefined>;
 }
 
 type State = 'new' | 'handshaking' | 'ready' | 'closed';
@@ -241,7 +241,7 @@ export class SyncConnection implements FanoutSubscriber {
   }
 
   /** The whole catch-up as pages; it ends quietly at the next page once this connection closes. */
-  changesStream(sinceHLC?: HLC): AsyncGenerator<ChangesPage, void, undefined> {
+  changesStream(sinceHLC?: HLC): AsyncGenerator<ChangesPageJson, void, undefined> {
     return this.host.changesStream(this.requireSession(), sinceHLC, () => this.state === 'closed');
   }
 
@@ -254,7 +254,7 @@ export class SyncConnection implements FanoutSubscriber {
     return this.host.startApply(this.requireSession(), changeSets);
   }
 
-  snapshot(resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {
+  snapshot(resume?: SnapshotCheckpoint): AsyncGenerator<string, void, undefined> {
     return this.host.snapshot(this.requireSession(), resume);
   }
 

@@ -224,7 +224,7 @@ describe('CoordinatorService catch-up and shutdown', () => {
     const a = await join(s, 'db');
     await s.applyChanges(a.connection.session!, [row(a.site, 1, 'x')]);
     const chunks = a.connection.snapshot();
-    expect((await chunks.next()).value).toMatchObject({ type: 'header' });
+    expect(JSON.parse((await chunks.next()).value as string)).toMatchObject({ type: 'header' });
     expect((await s.metrics.snapshotStreamsActive.get()).values[0]?.value).toBe(1);
     await s.close();
     // Ended before the stores closed: its slot (and its engine read) were given back.

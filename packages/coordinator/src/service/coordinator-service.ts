@@ -3,11 +3,10 @@
 import {
   ProtocolError,
   type ChangeSet,
-  type ChangesPage,
+  type ChangesPageJson,
   type ErrorCode,
   type HLC,
   type SnapshotCheckpoint,
-  type SnapshotChunk,
 } from '@syncord/core';
 import { pino, type Logger } from 'pino';
 import type { CoordinatorConfig } from '../config/types.js';
@@ -78,7 +77,7 @@ export class CoordinatorService implements ConnectionHost {
   private readonly connections = new Set<SyncConnection>();
   private readonly sessions = new Set<Session>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly streams = new TrackedStreams<SnapshotChunk>(
+  private readonly streams = new TrackedStreams<string>(
     () => new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down'),
   );
   private readonly dataDirHealth: DataDirHealth;
@@ -186,7 +185,7 @@ export class CoordinatorService implements ConnectionHost {
     session: Session,
     sinceHLC: HLC | undefined,
     stopped: () => boolean,
-  ): AsyncGenerator<ChangesPage, void, undefined> {
+  ): AsyncGenerator<ChangesPageJson, void, undefined> {
     if (this.shuttingDown) {
       // eslint-disable-next-line require-yield
       return (async function* () {
@@ -214,10 +213,10 @@ export class CoordinatorService implements ConnectionHost {
   }
 
   /**
-   * The snapshot chunks in order (PROTOCOL.md §5); a resume is checked before it is honoured. A
+   * The snapshot chunks in order (PROTOCOL.md §5), as wire text; a resume is checked before it is honoured. A
    * stream is tracked from its first chunk until it ends, so close() ends it before the stores close.
    */
-  snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<SnapshotChunk, void, undefined> {
+  snapshot(session: Session, resume?: SnapshotCheckpoint): AsyncGenerator<string, void, undefined> {
     this.activity.touch(session.databaseId);
     return this.streams.track(() => {
       if (this.shuttingDown) throw new ProtocolError('SNAPSHOT_ERROR', 'Server shutting down');

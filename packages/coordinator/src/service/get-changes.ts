@@ -4,7 +4,7 @@
 // HTTP it is one page (callers page by asking again). A watermark the database can no longer serve
 // gap-free (history pruned past the retention horizon) is refused with RESYNC_REQUIRED instead of
 // silently missing deletes (DESIGN item 6).
-import { ProtocolError, type ChangeSet, type ChangesCursor, type ChangesPage, type HLC } from '@syncord/core';
+import { ProtocolError, type ChangeSet, type ChangesCursor, type ChangesPageJson, type HLC } from '@syncord/core';
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
 import { operationError } from './errors.js';
@@ -35,9 +35,10 @@ async function openCatchUp(ctx: ServiceContext, session: Session, sinceHLC?: HLC
   }
 }
 
-function nextPage(ctx: ServiceContext, session: Session, cursor: ChangesCursor): ChangesPage {
+/** `read` of the cursor, with a failure reported as GET_CHANGES_ERROR. */
+function nextPage<T>(ctx: ServiceContext, session: Session, read: () => T): T {
   try {
-    return cursor.next();
+    return read();
   } catch (err) {
     throw operationError(ctx.log, session, err, CODE);
   }
@@ -47,13 +48,14 @@ function nextPage(ctx: ServiceContext, session: Session, cursor: ChangesCursor):
 export async function getChanges(ctx: ServiceContext, session: Session, sinceHLC?: HLC): Promise<ChangeSet[]> {
   const stopTimer = ctx.metrics.getChangesDuration.startTimer();
   const cursor = await openCatchUp(ctx, session, sinceHLC);
-  const { changeSets } = nextPage(ctx, session, cursor);
+  const { changeSets } = nextPage(ctx, session, () => cursor.next());
   stopTimer();
   return changeSets;
 }
 
 /**
- * The whole catch-up, page by page. Each page is read when the consumer asks for it, so a
+ * The whole catch-up, page by page, as wire text (nothing on the way decodes it again). Each page
+ * is read when the consumer asks for it, so a
  * consumer that waits for its socket to drain between pages keeps memory to about one page.
  * `stopped` is asked before every page after the first: once true the stream ends quietly (the
  * client resumes from the last page it received).
@@ -63,11 +65,11 @@ export async function* changesStream(
   session: Session,
   sinceHLC: HLC | undefined,
   stopped: () => boolean,
-): AsyncGenerator<ChangesPage, void, undefined> {
+): AsyncGenerator<ChangesPageJson, void, undefined> {
   const stopTimer = ctx.metrics.getChangesDuration.startTimer();
   const cursor = await openCatchUp(ctx, session, sinceHLC);
   for (let first = true; first || !stopped(); first = false) {
-    const page = nextPage(ctx, session, cursor);
+    const page = nextPage(ctx, session, () => cursor.nextJson());
     if (!page.more) stopTimer();
     yield page;
     if (!page.more) return;

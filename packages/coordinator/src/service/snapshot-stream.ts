@@ -1,14 +1,7 @@
 // Snapshot streams (PROTOCOL.md §5) under a server-wide bound on concurrent streams, with a
 // checked resume (DESIGN item 4): a checkpoint this database cannot have issued gets a fresh,
 // complete snapshot (new snapshotId, nothing skipped) instead of a partial one.
-import {
-  bytesEqual,
-  compareHLC,
-  type Replica,
-  type SiteId,
-  type SnapshotCheckpoint,
-  type SnapshotChunk,
-} from '@syncord/core';
+import { bytesEqual, compareHLC, type Replica, type SiteId, type SnapshotCheckpoint } from '@syncord/core';
 import { authorize } from './authorize.js';
 import type { ServiceContext } from './context.js';
 import { LimitExceededError, operationError } from './errors.js';
@@ -85,12 +78,15 @@ function takeSnapshotSlot(ctx: ServiceContext): () => void {
   );
 }
 
-/** The chunks in order; any failure (authorization and the stream bound included) is a SNAPSHOT_ERROR. */
+/**
+ * The chunks in order, each as its wire text (JSON of encodeSnapshotChunk: a server only forwards
+ * them); any failure (authorization and the stream bound included) is a SNAPSHOT_ERROR.
+ */
 export async function* snapshotStream(
   ctx: ServiceContext,
   session: Session,
   resume?: SnapshotCheckpoint,
-): AsyncGenerator<SnapshotChunk, void, undefined> {
+): AsyncGenerator<string, void, undefined> {
   ctx.metrics.snapshotRequestsTotal.inc();
   await authorize(ctx, session, resume ? { type: 'resume_snapshot' } : { type: 'get_snapshot' }, CODE);
   // Read-your-writes across nodes: every apply acknowledged anywhere is in the snapshot.
@@ -110,7 +106,7 @@ export async function* snapshotStream(
     } catch (err) {
       throw operationError(ctx.log, session, err, CODE);
     }
-    const chunks = replica.snapshot({ requester, ...(checked ? { resume: checked } : {}) });
+    const chunks = replica.snapshotJson({ requester, ...(checked ? { resume: checked } : {}) });
     try {
       for await (const chunk of chunks) {
         ctx.metrics.snapshotChunksTotal.inc();

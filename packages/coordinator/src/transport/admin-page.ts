@@ -3,10 +3,15 @@
 // to this origin, so nothing a database holds can run in the page even if it were put in as HTML.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type AdminPageView = 'dashboard' | 'login' | 'login-failed';
 
-const PAGE_URL = new URL('../../assets/admin.html', import.meta.url);
+// A path from this module's own file, not `new URL(…, import.meta.url)`: bundlers and Vite's DOM
+// test environments rewrite that pattern against a page's location (the React bindings' tests run
+// a coordinator inside a jsdom environment).
+const PAGE_URL = join(dirname(fileURLToPath(import.meta.url)), '../../assets/admin.html');
 
 function hashOf(template: string, tag: 'script' | 'style'): string {
   const match = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(template);

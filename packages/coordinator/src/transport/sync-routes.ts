@@ -2,14 +2,7 @@
 // databaseId (400) → authentication (401) → operation; every answer in the {ok, data|error}
 // envelope, every value through the core codecs.
 import { Readable } from 'node:stream';
-import {
-  decodeApplyChanges,
-  decodeGetChanges,
-  encodeChangeSet,
-  encodeSnapshotChunk,
-  ProtocolError,
-  type SnapshotChunk,
-} from '@syncord/core';
+import { decodeApplyChanges, decodeGetChanges, encodeChangeSet, ProtocolError } from '@syncord/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientMessage, type CoordinatorService, type RequestSession } from '../service/index.js';
 import { envelopeError, httpFailure, type HttpFailure, type HttpOperationCode } from './error-mapping.js';
@@ -21,13 +14,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** One line per chunk; a failure after the first line ends the body with an `{"error":…}` line. */
 async function* ndjson(
-  first: SnapshotChunk,
-  rest: AsyncGenerator<SnapshotChunk, void, undefined>,
+  first: string,
+  rest: AsyncGenerator<string, void, undefined>,
   finish: () => void,
 ): AsyncGenerator<string> {
   try {
-    yield `${JSON.stringify(encodeSnapshotChunk(first))}\n`;
-    for await (const chunk of rest) yield `${JSON.stringify(encodeSnapshotChunk(chunk))}\n`;
+    yield `${first}\n`;
+    for await (const chunk of rest) yield `${chunk}\n`;
   } catch (err) {
     yield `${JSON.stringify({ error: err instanceof ProtocolError ? err.message : clientMessage(err) })}\n`;
   } finally {
@@ -103,7 +96,7 @@ export function registerSyncRoutes(app: FastifyInstance, service: CoordinatorSer
     const session = await open(request, reply, 'SNAPSHOT_FAILED');
     if (!session) return reply;
     const chunks = service.snapshot(session);
-    let first: IteratorResult<SnapshotChunk, void>;
+    let first: IteratorResult<string, void>;
     try {
       // The first chunk is read before the status is sent, so a refusal (authorization, a bad
       // store) still gets a real status; only later failures need the error line.

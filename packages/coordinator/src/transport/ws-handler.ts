@@ -5,6 +5,8 @@ import {
   decodeGetChanges,
   decodeHandshake,
   decodeResumeSnapshot,
+  encodeChangesJson,
+  encodeSnapshotChunkJson,
   encodeServerMessage,
   ERROR_CODES,
   errorMessage,
@@ -240,11 +242,9 @@ class SocketSession implements ConnectionSink, SerialQueueEvents {
           const { sinceHLC } = decodeGetChanges(raw);
           // `more: true` on every page but the last, which says `more: false`, so a client that
           // knows the field stops asking (docs/protocol.md §12).
-          await sendPaced(this.connection.changesStream(sinceHLC), this.sender, ({ changeSets, more }) => ({
-            type: 'changes',
-            changeSets,
-            more,
-          }));
+          await sendPaced(this.connection.changesStream(sinceHLC), this.sender, (page) =>
+            encodeChangesJson(page.changeSetsJson, page.more),
+          );
           return;
         }
         case 'apply_changes': {
@@ -295,10 +295,7 @@ class SocketSession implements ConnectionSink, SerialQueueEvents {
 
   private async streamSnapshot(resume?: SnapshotCheckpoint): Promise<void> {
     // Leaving the loop early returns the engine's iterator, which ends its read transaction.
-    const sent = await sendPaced(this.connection.snapshot(resume), this.sender, (chunk) => ({
-      type: 'snapshot_chunk',
-      chunk,
-    }));
+    const sent = await sendPaced(this.connection.snapshot(resume), this.sender, encodeSnapshotChunkJson);
     if (sent) this.reply({ type: 'snapshot_complete' });
   }
 

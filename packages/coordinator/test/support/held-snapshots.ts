@@ -1,6 +1,6 @@
 // Snapshot streams held open mid-read: replicas whose snapshot pauses after its first chunk (the
 // header) until release(), for tests of stream bounds and of shutdown during a stream.
-import type { Replica, SnapshotChunk, SnapshotOptions } from '@syncord/core';
+import type { Replica, SnapshotOptions } from '@syncord/core';
 import { openSqliteReplica } from '@syncord/core/sqlite';
 
 export class HeldSnapshots {
@@ -16,12 +16,13 @@ export class HeldSnapshots {
   readonly open = (file: string, databaseId: string): Replica => {
     const replica = openSqliteReplica(file);
     if (!this.holds(databaseId)) return replica;
-    const snapshot = replica.snapshot.bind(replica);
-    replica.snapshot = (options?: SnapshotOptions) => this.paused(snapshot(options));
+    // The server streams the chunks as wire text.
+    const snapshot = replica.snapshotJson.bind(replica);
+    replica.snapshotJson = (options?: SnapshotOptions) => this.paused(snapshot(options));
     return replica;
   };
 
-  private async *paused(chunks: AsyncIterable<SnapshotChunk>): AsyncGenerator<SnapshotChunk, void, undefined> {
+  private async *paused<T>(chunks: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
     let first = true;
     for await (const chunk of chunks) {
       yield chunk;

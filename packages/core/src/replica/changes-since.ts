@@ -16,7 +16,8 @@ import { bytesEqual } from '../clock/bytes.js';
 import type { ChangeSet } from '../wire/types.js';
 import type { Engine } from './engine.js';
 import { BASE_BYTES, sameBase, siteOfHlc } from './hlc-parts.js';
-import type { ChangesCursor, ChangesPage, GetChangesOptions } from './replica-api.js';
+import { StreamEncoder } from '../wire/stream-encoder.js';
+import type { ChangesCursor, ChangesPage, ChangesPageJson, GetChangesOptions } from './replica-api.js';
 import { canDeltaSync } from './retention.js';
 import type { ScannedTx, StoredMigration } from './store.js';
 import { TxGroup } from './tx-group.js';
@@ -30,19 +31,21 @@ function batchBound(options: GetChangesOptions | undefined): number {
   return n;
 }
 
-/** Transactions of the scans (in base order; one base may end one scan and start the next) with their migrations. */
-function* txGroups(scans: Iterable<ScannedTx>[], migs: readonly StoredMigration[]): Generator<TxGroup> {
+/**
+ * Transactions of the scans (in base order; one base may span several runs, and end one scan and
+ * start the next) with their migrations. Each comes with whether anything follows it, which is
+ * known as soon as the next transaction's first run is read.
+ */
+function* txGroups(
+  scans: Iterable<ScannedTx>[],
+  migs: readonly StoredMigration[],
+): Generator<{ group: TxGroup; follows: boolean }> {
   let mi = 0;
   const withMigrations = (g: TxGroup): TxGroup => {
     while (mi < migs.length && sameBase(migs[mi]!.hlc, g.baseBytes)) g.addMigration(migs[mi++]!);
     return g;
   };
-  /** Migration-only transactions ordered before `base` (all of them when undefined). */
-  function* migrationsBefore(base: Uint8Array | undefined): Generator<TxGroup> {
-    while (mi < migs.length && (!base || compareBytes(migs[mi]!.hlc.subarray(0, BASE_BYTES), base) < 0)) {
-      yield withMigrations(new TxGroup(migs[mi]!.hlc.slice(0, BASE_BYTES)));
-    }
-  }
+  const migrationGroup = (): TxGroup => withMigrations(new TxGroup(migs[mi]!.hlc.slice(0, BASE_BYTES)));
   let current: TxGroup | undefined;
   for (const scan of scans) {
     for (const tx of scan) {
@@ -50,14 +53,20 @@ function* txGroups(scans: Iterable<ScannedTx>[], migs: readonly StoredMigration[
         current.addFacts(tx.facts);
         continue;
       }
-      if (current) yield current;
-      yield* migrationsBefore(tx.base);
+      if (current) yield { group: current, follows: true };
+      // Migration-only transactions ordered before this one.
+      while (mi < migs.length && compareBytes(migs[mi]!.hlc.subarray(0, BASE_BYTES), tx.base) < 0) {
+        yield { group: migrationGroup(), follows: true };
+      }
       current = withMigrations(new TxGroup(tx.base));
       current.addFacts(tx.facts);
     }
   }
-  if (current) yield current;
-  yield* migrationsBefore(undefined);
+  if (current) yield { group: current, follows: mi < migs.length };
+  while (mi < migs.length) {
+    const group = migrationGroup();
+    yield { group, follows: mi < migs.length };
+  }
 }
 
 class Cursor implements ChangesCursor {
@@ -67,10 +76,12 @@ class Cursor implements ChangesCursor {
   private done = false;
   private covered = 0;
   private seqAtStart = 0;
-  private recordable = true;
+  private recordable: boolean;
   /** Base of the last transaction served and the max of the last page. */
   private lastBase: Uint8Array | undefined;
   private lastMax: Uint8Array | undefined;
+  /** Remembers what consecutive pages share (a transaction's HLC prefix, a row's pk). */
+  private encoder: StreamEncoder | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -79,35 +90,49 @@ class Cursor implements ChangesCursor {
     options: GetChangesOptions | undefined,
   ) {
     this.bound = batchBound(options);
+    this.recordable = options?.record ?? true;
     this.since = since ? hlcToBytes(since) : undefined;
   }
 
   next(): ChangesPage {
+    const { groups, more } = this.page();
+    return { changeSets: groups.map((g) => g.toChangeSet()), more };
+  }
+
+  nextJson(): ChangesPageJson {
+    const { groups, more } = this.page();
+    this.encoder ??= new StreamEncoder();
+    const w = this.encoder;
+    return { changeSetsJson: JSON.stringify(groups.map((g) => g.toWire(w))), changeSetCount: groups.length, more };
+  }
+
+  /** The next page's transactions, with the watermark bookkeeping for its max done. */
+  private page(): { groups: TxGroup[]; more: boolean } {
     this.engine.assertOpen();
-    if (this.done) return { changeSets: [], more: false };
+    if (this.done) return { groups: [], more: false };
     if (!this.started) this.start();
     const groups: TxGroup[] = [];
     let data = 0;
     let more = false;
     // Leaving the loop returns the scans' iterators before anything is written.
-    for (const g of txGroups(this.scans(), this.migrations())) {
+    for (const { group, follows } of txGroups(this.scans(), this.migrations())) {
+      groups.push(group);
+      data += group.dataCount;
       if (data >= this.bound) {
-        more = true;
+        more = follows;
         break;
       }
-      groups.push(g);
-      data += g.dataCount;
     }
     const last = groups.at(-1);
     if (!more) this.done = true;
-    if (!last) return { changeSets: [], more: false };
+    if (!last) return { groups: [], more: false };
     this.lastBase = last.baseBytes;
     this.lastMax = last.maxBytes();
     if (this.recordable) {
       const max = this.lastMax;
       noteCoverage(this.engine, { rule: 'reply', site: this.requester, hlc: max, covered: this.seqAtStart });
     }
-    return { changeSets: groups.map((g) => g.toChangeSet()), more };
+    return { groups, more };
   }
 
   private start(): void {
@@ -116,7 +141,7 @@ class Cursor implements ChangesCursor {
     this.seqAtStart = engine.lastSeq;
     if (!since) return;
     this.covered = coveredSeq(engine, requester, since);
-    this.recordable = canDeltaSync(engine, requester, since).ok;
+    this.recordable &&= canDeltaSync(engine, requester, since).ok;
     if (!this.recordable) return;
     const late = engine.store.scanLate(this.covered, undefined, since, requester, 1)[Symbol.iterator]();
     const anyLate = late.next().done === false;

@@ -22,6 +22,7 @@ export function hlcOf(base: Uint8Array, opSeq: number): Uint8Array {
 
 /** True when both (≥ 26-byte) arrays start with the same transaction base. */
 export function sameBase(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
   for (let i = 0; i < BASE_BYTES; i++) if (a[i] !== b[i]) return false;
   return true;
 }

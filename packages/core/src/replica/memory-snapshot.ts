@@ -43,6 +43,10 @@ export class MemorySnapshotReader implements SnapshotReader {
     return n;
   }
 
+  rowCount(table: TableRef): number {
+    return this.tables.find((x) => x.ref.key === table.key)?.rows.length ?? 0;
+  }
+
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][] {
     const t = this.tables.find((x) => x.ref.key === table.key);
     if (!t) return [];

@@ -78,12 +78,25 @@ export interface OutboxStats {
 export interface GetChangesOptions {
   /** Stop adding whole transactions once this many data changes are included. Default 1000. */
   readonly batchSize?: number;
+  /**
+   * False: a look that is no reply, so nothing about the requester is recorded (no watermark, no
+   * coverage) and the read writes nothing. Default true.
+   */
+  readonly record?: boolean;
 }
 
 /** One page of a catch-up. */
 export interface ChangesPage {
   readonly changeSets: ChangeSet[];
   /** True when more pages follow; the last page (possibly empty) has false. */
+  readonly more: boolean;
+}
+
+/** One page of a catch-up as wire text, for a server that only forwards it. */
+export interface ChangesPageJson {
+  /** JSON.stringify of the page's change sets encoded with encodeChangeSet: a JSON array. */
+  readonly changeSetsJson: string;
+  readonly changeSetCount: number;
   readonly more: boolean;
 }
 
@@ -95,6 +108,8 @@ export interface ChangesPage {
 export interface ChangesCursor {
   /** The next page; after the last one, empty pages. Each call is one synchronous read. */
   next(): ChangesPage;
+  /** The same as next() (the two may be mixed), written directly as wire text: much cheaper to serve. */
+  nextJson(): ChangesPageJson;
 }
 
 export interface SnapshotOptions {
@@ -125,6 +140,13 @@ export interface SnapshotProgress {
   /** The tables' `estimatedEntries` seen so far (plus resumed ones); the footer's total at the end. */
   readonly totalEntries: number;
   readonly currentTable?: string;
+  /** Rows whose cells this stream has delivered (a resumed stream counts its own rows only). */
+  readonly rowsReceived: number;
+  /**
+   * The rows this stream carries, from its header (Syncord's `rowCount`): known from the first
+   * report on. Absent when the server does not send it (the reference coordinator).
+   */
+  readonly rowsTotal?: number;
 }
 
 export interface DeltaSyncCheck {

@@ -37,7 +37,7 @@ import type {
 import { canDeltaSync, pruneTombstones } from './retention.js';
 import { markRestored, prunedHorizon } from './restored.js';
 import { applySnapshotChunks, readCheckpoint } from './snapshot-in.js';
-import { snapshotChunks, toSchemaMigration } from './snapshot-out.js';
+import { snapshotChunks, snapshotChunksJson, toSchemaMigration } from './snapshot-out.js';
 import { tableRef, type ReplicaStore, type StoredCell } from './store.js';
 import { assertPk } from './validate-input.js';
 import { applyCoverage, type CoverageNote } from './watermarks.js';
@@ -140,6 +140,14 @@ export class Replica {
   /** A snapshot stream from one consistent read (PROTOCOL.md §5). */
   snapshot(options?: SnapshotOptions): AsyncIterableIterator<SnapshotChunk> {
     return snapshotChunks(this.engine, options);
+  }
+
+  /**
+   * The same stream as snapshot(), each chunk as its wire text (JSON.stringify of
+   * encodeSnapshotChunk), written without the decoded entries: what a server forwards.
+   */
+  snapshotJson(options?: SnapshotOptions): AsyncIterableIterator<string> {
+    return snapshotChunksJson(this.engine, options);
   }
 
   /** Bootstraps from a snapshot stream; an interrupted apply leaves a resumable checkpoint. */

@@ -2,7 +2,15 @@
 // merge rules as change sets, so a snapshot that races with live changes still converges.
 import { checkDrift } from '../clock/hybrid-clock.js';
 import { assertSnapshotFormat, decodeCheckpoint, encodeCheckpoint } from '../wire/snapshot.js';
-import type { ColumnChange, DeleteChange, SnapshotCheckpoint, SnapshotChunk, SnapshotHeader } from '../wire/types.js';
+import { sqlValuesEqual } from '../wire/sql-value.js';
+import type {
+  ColumnChange,
+  DeleteChange,
+  SnapshotCheckpoint,
+  SnapshotChunk,
+  SnapshotHeader,
+  SqlValue,
+} from '../wire/types.js';
 import { WireError } from '../wire/wire-error.js';
 import { META, type Engine } from './engine.js';
 import { mergeData, mergeMigrations, TableRefs, type MergeCounts } from './merge.js';
@@ -25,6 +33,9 @@ class SnapshotApply {
   /** Known so far: the resumed count plus every table-start's estimate (0 from the reference). */
   private totalEntries: number;
   private tablesProcessed = 0;
+  /** A table section lists each row's cells together, so a row starts where the pk changes. */
+  private rowsReceived = 0;
+  private lastRow: readonly SqlValue[] | undefined;
   private current: TableRef | undefined;
   private readonly counts: MergeCounts = { applied: 0, skipped: 0, conflicts: 0 };
   done = false;
@@ -41,6 +52,7 @@ class SnapshotApply {
     this.totalEntries = this.entriesProcessed;
     const keep = new Set(this.completed);
     this.commit(() => engine.store.clearForSnapshot((t) => keep.has(qualifiedName(t))));
+    this.report();
   }
 
   /** Writes one step and the checkpoint in the same transaction, then reports it. */
@@ -88,6 +100,7 @@ class SnapshotApply {
         this.current = this.tables.get(chunk.schema, chunk.table);
         this.tableIndex++;
         this.entryIndex = 0;
+        this.lastRow = undefined;
         this.totalEntries += chunk.estimatedEntries;
         break;
       case 'column-versions': {
@@ -101,6 +114,10 @@ class SnapshotApply {
           value: e.value,
           hlc: e.hlc,
         }));
+        for (const e of chunk.entries) {
+          if (!this.lastRow || !samePk(this.lastRow, e.pk)) this.rowsReceived++;
+          this.lastRow = e.pk;
+        }
         this.entryIndex += changes.length;
         this.entriesProcessed += changes.length;
         this.commit(() => mergeData(engine, changes, this.counts, false, this.tables));
@@ -135,14 +152,22 @@ class SnapshotApply {
           engine.store.deleteMeta(META.checkpoint);
         });
         this.done = true;
+        this.totalEntries = chunk.totalEntries;
         break;
     }
+    this.report();
+  }
+
+  private report(): void {
+    const { rowCount } = this.header;
     this.options?.onProgress?.({
       tablesProcessed: this.tablesProcessed,
       totalTables: this.header.tableCount,
       entriesProcessed: this.entriesProcessed,
-      totalEntries: chunk.type === 'footer' ? chunk.totalEntries : this.totalEntries,
+      totalEntries: this.totalEntries,
       ...(this.current ? { currentTable: qualifiedName(this.current) } : {}),
+      rowsReceived: this.rowsReceived,
+      ...(rowCount !== undefined ? { rowsTotal: rowCount } : {}),
     });
   }
 }
@@ -167,4 +192,11 @@ export async function applySnapshotChunks(
     apply = new SnapshotApply(engine, chunk, options);
   }
   if (!apply?.done) throw new WireError('snapshot stream ended before its footer');
+}
+
+/** Same row key; `===` settles the usual case without the general comparison. */
+function samePk(a: readonly SqlValue[], b: readonly SqlValue[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !sqlValuesEqual(a[i]!, b[i]!)) return false;
+  return true;
 }

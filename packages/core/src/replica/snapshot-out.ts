@@ -11,7 +11,10 @@ import {
 import type { Engine } from './engine.js';
 import { opSeqOf, sameBase } from './hlc-parts.js';
 import type { SnapshotOptions } from './replica-api.js';
-import type { SnapshotReader, StoredMigration, TableRef, TombstoneCursor } from './store.js';
+import type { SnapshotReader, StoredCell, StoredMigration, TableRef, TombstoneCursor } from './store.js';
+import { encodeSnapshotChunk } from '../wire/snapshot.js';
+import { encodeSqlValue } from '../wire/sql-value.js';
+import { StreamEncoder } from '../wire/stream-encoder.js';
 import { noteCoverage } from './watermarks.js';
 
 export const MAX_SNAPSHOT_CHUNK = 1000;
@@ -46,7 +49,68 @@ function chunkSizeOf(options: SnapshotOptions | undefined): number {
   return n;
 }
 
-export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions): AsyncGenerator<SnapshotChunk> {
+/**
+ * How a stream's chunks come out: as SnapshotChunk objects, or as their wire text. Every chunk
+ * but the entries of a table goes through `chunk`; those (the bulk) through `cells`, from the
+ * stored cells, so the text form never builds the decoded entries it would only encode again.
+ */
+interface ChunkForm<T> {
+  chunk(c: SnapshotChunk): T;
+  cells(schema: string, table: string, cells: readonly StoredCell[]): T;
+}
+
+class ObjectForm implements ChunkForm<SnapshotChunk> {
+  private base: { bytes: Uint8Array; hlc: HLC } | undefined;
+
+  chunk(c: SnapshotChunk): SnapshotChunk {
+    return c;
+  }
+
+  cells(schema: string, table: string, cells: readonly StoredCell[]): SnapshotChunk {
+    const entries: SnapshotColumnEntry[] = cells.map((c) => {
+      // Consecutive cells mostly share a transaction: reuse its decoded base.
+      if (!this.base || !sameBase(this.base.bytes, c.hlc)) this.base = { bytes: c.hlc, hlc: hlcFromBytes(c.hlc) };
+      const { wallTime, counter, siteId } = this.base.hlc;
+      return { pk: c.pk, column: c.column, value: c.value, hlc: { wallTime, counter, siteId, opSeq: opSeqOf(c.hlc) } };
+    });
+    return { type: 'column-versions', schema, table, entries };
+  }
+}
+
+/** JSON.stringify(encodeSnapshotChunk(chunk)) of each chunk. */
+class JsonForm implements ChunkForm<string> {
+  private readonly w = new StreamEncoder();
+
+  chunk(c: SnapshotChunk): string {
+    return JSON.stringify(encodeSnapshotChunk(c));
+  }
+
+  cells(schema: string, table: string, cells: readonly StoredCell[]): string {
+    const w = this.w;
+    const entries = cells.map((c) => ({
+      column: c.column,
+      hlc: w.hlcOfBytes(c.hlc),
+      value: encodeSqlValue(c.value),
+      pk: w.pkOf(c.pk),
+    }));
+    return JSON.stringify({ type: 'column-versions', schema, table, entries });
+  }
+}
+
+export function snapshotChunks(engine: Engine, options?: SnapshotOptions): AsyncGenerator<SnapshotChunk> {
+  return snapshotStream(engine, options, new ObjectForm());
+}
+
+/** The same stream as wire text, one JSON text per chunk (what a server sends). */
+export function snapshotChunksJson(engine: Engine, options?: SnapshotOptions): AsyncGenerator<string> {
+  return snapshotStream(engine, options, new JsonForm());
+}
+
+async function* snapshotStream<T>(
+  engine: Engine,
+  options: SnapshotOptions | undefined,
+  form: ChunkForm<T>,
+): AsyncGenerator<T> {
   engine.assertOpen();
   const chunkSize = chunkSizeOf(options);
   const resume = options?.resume;
@@ -62,7 +126,11 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
     const snapshotId = resume ? resume.snapshotId : globalThis.crypto.randomUUID();
     const tables = reader.tablesWithCells();
     const migrations = reader.migrations();
-    yield {
+    const skip = new Set(resume?.completedTables ?? []);
+    const streamed = tables.filter((t) => !skip.has(qualifiedName(t)));
+    let rowCount = 0;
+    for (const table of streamed) rowCount += reader.rowCount(table);
+    yield form.chunk({
       type: 'header',
       siteId: resume ? resume.siteId : engine.siteId,
       hlc,
@@ -70,72 +138,63 @@ export async function* snapshotChunks(engine: Engine, options?: SnapshotOptions)
       tableCount: tables.length,
       migrationCount: migrations.length,
       snapshotId,
-    };
-    for (const m of migrations) yield { type: 'schema-migration', migration: toSchemaMigration(m) };
+      rowCount,
+    });
+    for (const m of migrations) yield form.chunk({ type: 'schema-migration', migration: toSchemaMigration(m) });
 
     // Column-version entries only, as the reference counts them: tombstones are not entries.
     let entries = resume?.entriesProcessed ?? 0;
-    const skip = new Set(resume?.completedTables ?? []);
-    for (const table of tables) {
-      if (skip.has(qualifiedName(table))) continue;
-      const written = yield* tableChunks(reader, table, chunkSize);
+    for (const table of streamed) {
+      const written = yield* tableChunks(reader, table, chunkSize, form);
       entries += written;
     }
-    yield* tombstoneChunks(reader, chunkSize);
-    yield {
+    for await (const chunk of tombstoneChunks(reader, chunkSize)) yield form.chunk(chunk);
+    yield form.chunk({
       type: 'footer',
       snapshotId,
       totalTables: tables.length,
       totalEntries: entries,
       totalMigrations: migrations.length,
-    };
+    });
   } finally {
     reader.close();
   }
 }
 
-async function* tableChunks(
+async function* tableChunks<T>(
   reader: SnapshotReader,
   table: TableRef,
   chunkSize: number,
-): AsyncGenerator<SnapshotChunk, number> {
+  form: ChunkForm<T>,
+): AsyncGenerator<T, number> {
   const { schema, table: name } = table;
   // The real count, from the same read as the rows: a client sums these for its progress total.
-  yield { type: 'table-start', schema, table: name, estimatedEntries: reader.cellCount(table) };
+  yield form.chunk({ type: 'table-start', schema, table: name, estimatedEntries: reader.cellCount(table) });
   let written = 0;
-  let entries: SnapshotColumnEntry[] = [];
+  let cells: StoredCell[] = [];
   let after: string | undefined;
-  let base: { bytes: Uint8Array; hlc: HLC } | undefined;
   for (;;) {
     const rows = reader.rowPage(table, after, chunkSize);
     for (const row of rows) {
       for (const c of row) {
-        // Consecutive cells mostly share a transaction: reuse its decoded base.
-        if (!base || !sameBase(base.bytes, c.hlc)) base = { bytes: c.hlc, hlc: hlcFromBytes(c.hlc) };
-        const hlc = {
-          wallTime: base.hlc.wallTime,
-          counter: base.hlc.counter,
-          siteId: base.hlc.siteId,
-          opSeq: opSeqOf(c.hlc),
-        };
-        entries.push({ pk: c.pk, column: c.column, value: c.value, hlc });
-        if (entries.length === chunkSize) {
-          written += entries.length;
+        cells.push(c);
+        if (cells.length === chunkSize) {
+          written += cells.length;
           await yieldToEventLoop();
-          yield { type: 'column-versions', schema, table: name, entries };
-          entries = [];
+          yield form.cells(schema, name, cells);
+          cells = [];
         }
       }
     }
     if (rows.length < chunkSize) break;
     after = rows[rows.length - 1]![0]!.pkKey;
   }
-  if (entries.length > 0) {
-    written += entries.length;
+  if (cells.length > 0) {
+    written += cells.length;
     await yieldToEventLoop();
-    yield { type: 'column-versions', schema, table: name, entries };
+    yield form.cells(schema, name, cells);
   }
-  yield { type: 'table-end', schema, table: name, entriesWritten: written };
+  yield form.chunk({ type: 'table-end', schema, table: name, entriesWritten: written });
   return written;
 }
 

@@ -72,7 +72,10 @@ export type ScannedFact =
       readonly priorRow?: readonly SqlValue[];
     };
 
-/** The facts of one transaction that a scan selected, in any order. */
+/**
+ * Facts of one transaction that a scan selected, in any order. A scan may split a transaction
+ * into consecutive runs with equal bases (one per stored record, say); a consumer joins them.
+ */
 export interface ScannedTx {
   /** Bytes 0..25 of the facts' HLCs: (wallTime, counter, siteId). */
   readonly base: Uint8Array;
@@ -131,6 +134,8 @@ export interface SnapshotReader {
   tablesWithCells(): TableRef[];
   /** How many live cells `table` holds: what its table section will stream, counted without reading it. */
   cellCount(table: TableRef): number;
+  /** How many rows of `table` have a live cell: the header's `rowCount` sums these up front. */
+  rowCount(table: TableRef): number;
   /** See ReplicaStore.rowPage. */
   rowPage(table: TableRef, afterPkKey: string | undefined, maxRows: number): StoredCell[][];
   /** Ordered by table then pk, so each table's tombstones are contiguous. */
@@ -179,7 +184,8 @@ export interface ReplicaStore {
 
   /**
    * Cells and tombstones with HLC > `after` (all when undefined), minus those whose HLC site is
-   * `excludeSite`, as whole transactions ascending by base, lazily (a batch bound stops early).
+   * `excludeSite`, as transactions ascending by base (each whole, though maybe split into
+   * consecutive runs), lazily (a batch bound stops early).
    * The caller finishes or `return()`s the iterator before writing. `expectedFacts` says how many
    * facts the caller will probably take, so a store can size its reads.
    */
@@ -190,8 +196,8 @@ export interface ReplicaStore {
   ): Iterable<ScannedTx>;
   /**
    * Cells and tombstones with seq > `afterSeq`, base > `afterBase` (bytes 0..25; all when
-   * undefined) and HLC < `below`, minus `excludeSite`, as whole transactions ascending by base,
-   * lazily, under the same contract as scanAfterHlc.
+   * undefined) and HLC < `below`, minus `excludeSite`, as transactions ascending by base, lazily,
+   * under the same contract as scanAfterHlc.
    */
   scanLate(
     afterSeq: number,

@@ -39,15 +39,11 @@ type LateTombArgs = { seq: number; after: Uint8Array; below: Uint8Array; limit: 
 const LATE_BY_ARRIVAL_ROWS = 20_000;
 const MAX_OP = new Uint8Array([0xff, 0xff, 0xff, 0xff]);
 
-interface Group {
-  readonly hex: string;
-  readonly facts: ScannedFact[];
-}
-
 export class FactScanner {
   private readonly s;
-  /** Learned from earlier pages; sizes the first page of the next scan. */
+  /** Learned from earlier pages; size the first page of the next scan. */
   private cellsPerFragment = 1;
+  private fragmentsPerTx = 1;
 
   constructor(
     db: Database.Database,
@@ -118,24 +114,40 @@ export class FactScanner {
   }
 
   /**
-   * The first page is sized to what the caller wants (`wanted` cells, at the cells per fragment
-   * seen before), later pages double, so a batch-bounded serve reads little more than it returns.
+   * Records the first query of a scan should read: the `wanted` cells, the rest of the transaction
+   * that crosses that bound and the next record (which tells the transaction ended), plus a whole
+   * transaction when the scan starts inside one (a watermark's own transaction is read again and
+   * filtered). Sized from what earlier pages held, so that one query mostly serves one page.
    */
+  private firstLimit(wanted: number, startsInsideTx: boolean): number {
+    const tx = Math.ceil(this.fragmentsPerTx);
+    const records = Math.ceil(wanted / this.cellsPerFragment) + tx * (startsInsideTx ? 2 : 1) + 1;
+    return Math.min(PAGE, Math.max(MIN_PAGE, records));
+  }
+
+  /** The first page is sized by firstLimit, later pages double. */
   private *fragmentPages(after: Uint8Array | undefined, site: Uint8Array, wanted: number): Generator<FragmentJson> {
     let base: Uint8Array = after ? after.slice(0, BASE_BYTES) : NO_BYTES;
     let seq = 0;
     let fragments = 0;
     let cells = 0;
-    // A batch bound is crossed by a whole transaction, so ask for a quarter more than wanted.
-    let limit = Math.min(PAGE, Math.max(MIN_PAGE, Math.ceil((wanted * 1.25) / this.cellsPerFragment) + 1));
-    for (; ; limit = Math.min(PAGE, limit * 2)) {
+    let txs = 0;
+    let lastHex = '';
+    for (let limit = this.firstLimit(wanted, after !== undefined); ; limit = Math.min(PAGE, limit * 2)) {
       const rows = ordered(JSON.parse(this.s.fragments.get({ base, seq, site, limit })!) as FragmentJson[], true);
       for (const r of rows) {
         fragments++;
         cells += r[4].length / 2;
+        if (r[3] !== lastHex) {
+          txs++;
+          lastHex = r[3];
+        }
         yield r;
       }
-      if (fragments > 0) this.cellsPerFragment = cells / fragments;
+      if (fragments > 0) {
+        this.cellsPerFragment = cells / fragments;
+        this.fragmentsPerTx = fragments / txs;
+      }
       if (rows.length < limit) return;
       const last = rows[rows.length - 1]!;
       base = fromHex(last[3]);
@@ -224,8 +236,7 @@ export class FactScanner {
     // (base, seq) > (afterBase, ∞) is base > afterBase: the whole transaction was served.
     let base: Uint8Array = afterBase ?? NO_BYTES;
     let cursor = afterBase ? Number.MAX_SAFE_INTEGER : 0;
-    let limit = Math.min(PAGE, Math.max(MIN_PAGE, Math.ceil((wanted * 1.25) / this.cellsPerFragment) + 1));
-    for (; ; limit = Math.min(PAGE, limit * 2)) {
+    for (let limit = this.firstLimit(wanted, false); ; limit = Math.min(PAGE, limit * 2)) {
       const rows = ordered(JSON.parse(query.get({ seq, base, cursor, below, site, limit })!) as FragmentJson[], true);
       yield* rows;
       if (rows.length < limit) return;
@@ -253,7 +264,12 @@ export class FactScanner {
     }
   }
 
-  /** Merges a fragment stream and a tombstone stream (both in base order) into transactions. */
+  /**
+   * Merges a fragment stream and a tombstone stream (both in base order) into runs of one
+   * transaction's facts, one run per stored record: a consumer learns that a transaction ended
+   * on reading the next one's first record, not its last (a page then reads one record past its
+   * bound instead of a whole transaction).
+   */
   private *merged(
     fragments: Iterator<FragmentJson>,
     tombstones: Iterator<TombstoneJson>,
@@ -261,29 +277,32 @@ export class FactScanner {
   ): Generator<ScannedTx> {
     let f = fragments.next();
     let t = tombstones.next();
-    let group: Group | undefined;
+    // Runs of one transaction share one base array.
+    let hex: string | undefined;
+    let base: Uint8Array = NO_BYTES;
+    let keep: ((opSeq: number) => boolean) | undefined;
     try {
       while (!f.done || !t.done) {
         const fHex = f.done ? undefined : f.value[3];
         const tHex = t.done ? undefined : t.value[3].slice(0, BASE_HEX);
         const takeFragment = fHex !== undefined && (tHex === undefined || fHex <= tHex);
-        const hex = (takeFragment ? fHex : tHex)!;
-        if (group && group.hex !== hex) {
-          if (group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
-          group = undefined;
+        const next = (takeFragment ? fHex : tHex)!;
+        if (next !== hex) {
+          hex = next;
+          base = fromHex(hex);
+          keep = keepOf(hex);
         }
-        group ??= { hex, facts: [] };
+        const facts: ScannedFact[] = [];
         if (takeFragment) {
-          this.addFragment(group.facts, f.value as FragmentJson, keepOf(hex));
+          this.addFragment(facts, f.value as FragmentJson, keep);
           f = fragments.next();
         } else {
-          const keep = keepOf(hex);
           const r = t.value as TombstoneJson;
-          if (!keep || keep(parseInt(r[3].slice(BASE_HEX), 16))) this.addTombstone(group.facts, r);
+          if (!keep || keep(parseInt(r[3].slice(BASE_HEX), 16))) this.addTombstone(facts, r);
           t = tombstones.next();
         }
+        if (facts.length > 0) yield { base, facts };
       }
-      if (group && group.facts.length > 0) yield { base: fromHex(group.hex), facts: group.facts };
     } finally {
       fragments.return?.();
       tombstones.return?.();

@@ -42,6 +42,9 @@ export class RowPager {
     let current: StoredCell[] = [];
     const page = JSON.parse(this.fragments.get(id, keys[0]!, keys[keys.length - 1]!)!) as PageRow[];
     page.sort((a, b) => (a[6] < b[6] ? -1 : a[6] > b[6] ? 1 : a[0] - b[0]));
+    // A transaction's fragments are usually neighbours: decode its base once.
+    let baseHex = '';
+    let base: Uint8Array = new Uint8Array(0);
     for (const r of page) {
       if (current.length > 0 && current[0]!.pkKey !== r[6]) {
         rows.push(current);
@@ -49,7 +52,10 @@ export class RowPager {
       }
       const table = this.tables.refOf(r[1]);
       const pk = decodeSqlValues(r[2], 'stored pk');
-      const base = fromHex(r[3]);
+      if (r[3] !== baseHex) {
+        baseHex = r[3];
+        base = fromHex(baseHex);
+      }
       const meta = r[4];
       for (let i = 0, j = 0; i < meta.length; i += 2, j++) {
         const value = decodeSqlValue(r[5][j], 'stored value');

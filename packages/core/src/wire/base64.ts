@@ -46,6 +46,14 @@ export function toBase64(bytes: Uint8Array): string {
   return encode(bytes, STD, STD_PAIRS, true);
 }
 
+/**
+ * Standard base64 of two 24-bit groups (six bytes, eight characters, no padding): the tail of an
+ * HLC, which the text writers append to a per-transaction prefix.
+ */
+export function base64OfGroups(first: number, second: number): string {
+  return STD_PAIRS[first >> 12]! + STD_PAIRS[first & 4095]! + STD_PAIRS[second >> 12]! + STD_PAIRS[second & 4095]!;
+}
+
 /** URL alphabet (`-` `_`) without padding. */
 export function toBase64Url(bytes: Uint8Array): string {
   return encode(bytes, URL, URL_PAIRS, false);

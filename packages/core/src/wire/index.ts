@@ -10,3 +10,4 @@ export * from './snapshot.js';
 export * from './parse-message.js';
 export * from './client-messages.js';
 export * from './server-messages.js';
+export * from './stream-encoder.js';

@@ -155,6 +155,19 @@ export function encodeServerMessage(msg: ServerMessage): string {
   }
 }
 
+/**
+ * encodeServerMessage of a `changes` message whose change sets are already wire text (a JSON
+ * array, as Replica's ChangesCursor.nextJson writes it): the same bytes, without re-encoding them.
+ */
+export function encodeChangesJson(changeSetsJson: string, more?: boolean): string {
+  return `{"type":"changes","changeSets":${changeSetsJson}${more !== undefined ? `,"more":${more}` : ''}}`;
+}
+
+/** encodeServerMessage of a `snapshot_chunk` whose chunk is already wire text (Replica.snapshotJson). */
+export function encodeSnapshotChunkJson(chunkJson: string): string {
+  return `{"type":"snapshot_chunk","chunk":${chunkJson}}`;
+}
+
 function encodeRejection(r: ApplyRejection): Record<string, string> {
   const out: Record<string, string> = { reason: r.reason };
   if (r.code !== undefined) out['code'] = r.code;

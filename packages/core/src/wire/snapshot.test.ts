@@ -128,6 +128,8 @@ describe('malformed chunks', () => {
     ['a header with a bad hlc', patched(0, { hlc: 'AAAA' }), /chunk\.hlc must be 40 base64 characters/],
     ['a header with a negative tableCount', patched(0, { tableCount: -1 }), /chunk\.tableCount must be between 0/],
     ['a header without snapshotId', patched(0, { snapshotId: undefined }), /chunk\.snapshotId must be a string/],
+    ['a header with a negative rowCount', patched(0, { rowCount: -1 }), /chunk\.rowCount must be between 0/],
+    ['a header with a string rowCount', patched(0, { rowCount: '5' }), /chunk\.rowCount must be an integer/],
     [
       'a migration chunk with a bad migration',
       patched(1, { migration: { type: 'x' } }),
@@ -162,6 +164,15 @@ describe('malformed chunks', () => {
   ])('rejects %s', (_name, json, message) => {
     expect(() => decodeSnapshotChunk(json)).toThrow(WireError);
     expect(() => decodeSnapshotChunk(json)).toThrow(message);
+  });
+});
+
+describe("the header's rowCount (Syncord's addition)", () => {
+  it('round-trips when present and stays absent when the server did not send it', () => {
+    const withRows = { ...(JSON.parse(CHUNKS[0]!) as Json), rowCount: 12 };
+    expect(decodeSnapshotChunk(withRows)).toMatchObject({ type: 'header', rowCount: 12 });
+    expect(encodeSnapshotChunk(decodeSnapshotChunk(withRows))).toEqual(withRows);
+    expect(decodeSnapshotChunk(JSON.parse(CHUNKS[0]!))).not.toHaveProperty('rowCount');
   });
 });
 

@@ -31,6 +31,7 @@ export interface SerializedSnapshotHeader {
   tableCount: number;
   migrationCount: number;
   snapshotId: string;
+  rowCount?: number;
 }
 export interface SerializedSnapshotMigration {
   type: 'schema-migration';
@@ -110,6 +111,7 @@ export function encodeSnapshotChunk(c: SnapshotChunk): SerializedSnapshotChunk {
         tableCount: c.tableCount,
         migrationCount: c.migrationCount,
         snapshotId: c.snapshotId,
+        ...(c.rowCount !== undefined ? { rowCount: c.rowCount } : {}),
       };
     case 'schema-migration':
       return { type: 'schema-migration', migration: encodeSchemaMigration(c.migration) };
@@ -179,6 +181,7 @@ export function decodeSnapshotChunk(json: unknown, what = 'chunk'): SnapshotChun
         tableCount: count('tableCount'),
         migrationCount: count('migrationCount'),
         snapshotId: str('snapshotId'),
+        ...(o['rowCount'] !== undefined ? { rowCount: count('rowCount') } : {}),
       };
     }
     case 'schema-migration':

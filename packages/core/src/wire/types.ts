@@ -75,6 +75,12 @@ export interface SnapshotHeader {
   readonly tableCount: number;
   readonly migrationCount: number;
   readonly snapshotId: string;
+  /**
+   * Syncord's addition: the rows (with a live cell) in the tables this stream carries, so a
+   * receiver knows its progress total from the start. The reference server does not send it and
+   * the reference client ignores it.
+   */
+  readonly rowCount?: number;
 }
 export interface SnapshotMigrationChunk {
   readonly type: 'schema-migration';

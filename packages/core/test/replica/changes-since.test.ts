@@ -47,6 +47,19 @@ describe.each(FACTORIES)('getChangesSince on the %s store', (_name, make) => {
     expect(out.flatMap((cs) => cs.schemaMigrations)).toEqual([]);
   });
 
+  it('records nothing for a look with record: false, so its max is no watermark the requester holds', () => {
+    const r = f.open({ now: clock.now });
+    const t1 = tx(A, T0 + 1, 0, col('t', [1], 'c', 1));
+    const t2 = tx(A, T0 + 2, 0, col('t', [2], 'c', 2));
+    r.applyChanges([t1, t2]);
+    expect(ids(r.getChangesSince(S, undefined, { record: false }))).toEqual(ids([t1, t2]));
+    // Not handed out: asking from it serves what lies below it again (nothing vouches for it).
+    expect(ids(r.getChangesSince(S, t2.hlc))).toEqual(ids([t1]));
+    // Handed out by a real reply: from there on nothing is due.
+    expect(ids(r.getChangesSince(S))).toEqual(ids([t1, t2]));
+    expect(r.getChangesSince(S, t2.hlc)).toEqual([]);
+  });
+
   it('serves strictly above a watermark it handed out', () => {
     const r = f.open({ now: clock.now });
     const t1 = tx(A, T0 + 1, 0, col('t', [1], 'c', 1));

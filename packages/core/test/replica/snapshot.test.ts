@@ -113,6 +113,37 @@ describe.each(FACTORIES)('snapshots on the %s store', (_name, make) => {
     expect(progress.map(([, total]) => total)).toContain(6);
   });
 
+  it("reports rows against the header's rowCount from the first report; a row split over chunks counts once", async () => {
+    const src = f.open({ now: clock.now });
+    seed(src);
+    const chunks = await collect(src.snapshot({ chunkSize: 3 }));
+    // notes 1–3 (4 is deleted) and the two tags; the tombstone-only table has no rows.
+    expect(chunks[0]).toMatchObject({ type: 'header', rowCount: 5 });
+    const rows: [number, number | undefined][] = [];
+    await f.open({ now: clock.now }).applySnapshot(chunks, {
+      onProgress: (p) => rows.push([p.rowsReceived, p.rowsTotal]),
+    });
+    expect(rows[0]).toEqual([0, 5]);
+    expect(rows.every(([, total]) => total === 5)).toBe(true);
+    // Chunks of 3 cells cut row 2 of notes in half: it still counts as one row.
+    expect(rows.map(([received]) => received)).toEqual([...rows.map(([r]) => r)].sort((a, b) => a - b));
+    expect(rows.at(-1)).toEqual([5, 5]);
+  });
+
+  it('reports no row total for a stream whose header has none (the reference server)', async () => {
+    const src = f.open({ now: clock.now });
+    seed(src);
+    const chunks = (await collect(src.snapshot())).map((c) => {
+      if (c.type !== 'header') return c;
+      const { rowCount: _omitted, ...header } = c;
+      return header;
+    });
+    const last: { rowsReceived?: number; rowsTotal?: number } = {};
+    await f.open({ now: clock.now }).applySnapshot(chunks, { onProgress: (p) => Object.assign(last, p) });
+    expect(last.rowsReceived).toBe(5);
+    expect(last).not.toHaveProperty('rowsTotal');
+  });
+
   it('bootstraps a replica that equals the source', async () => {
     const src = f.open({ now: clock.now });
     seed(src);
@@ -159,7 +190,8 @@ describe.each(FACTORIES)('snapshots on the %s store', (_name, make) => {
     expect(saved.at(-1)).toBe(6);
     src.applyChanges([tx(A, T0 + 60, 0, col('tags', ['z'], 'id', 'z'))]);
     const resumed = await collect(src.snapshot({ resume: cp! }));
-    expect(resumed[0]).toMatchObject({ type: 'header', snapshotId: cp!.snapshotId });
+    // Only the tables still to stream count: tags' three rows, not the notes already received.
+    expect(resumed[0]).toMatchObject({ type: 'header', snapshotId: cp!.snapshotId, rowCount: 3 });
     expect(resumed.filter((c) => c.type === 'table-start').map((c) => c.type === 'table-start' && c.table)).toEqual([
       'tags',
     ]);
