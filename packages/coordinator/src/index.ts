@@ -11,6 +11,7 @@ export {
   RATE_EXCEEDED_CLOSE,
   RATE_DROP_CLOSE,
   TOO_FAR_BEHIND,
+  StaticDirError,
 } from './transport/index.js';
 export type { AppOptions, SocketSenderOptions } from './transport/index.js';
 export * from './config/index.js';
@@ -19,3 +20,5 @@ export type { CoordinatorMetrics, MetricsOptions } from './metrics/index.js';
 export { createLogger } from './logging/index.js';
 export * from './durability/index.js';
 export * from './admin/index.js';
+export { runCli } from './cli/index.js';
+export type { CliContext, SignalSource } from './cli/index.js';

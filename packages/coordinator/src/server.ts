@@ -11,6 +11,8 @@ import { buildApp, SHUTDOWN_CLOSE } from './transport/index.js';
 export interface CoordinatorServerOptions extends CoordinatorServiceOptions {
   /** How long stop() lets open HTTP responses (e.g. snapshot streams) finish before cutting them. */
   readonly shutdownGraceMs?: number;
+  /** A directory served at / beside the sync endpoints (see AppOptions.staticDir), e.g. a web app's build. */
+  readonly staticDir?: string;
 }
 
 export interface ServerAddress {
@@ -78,7 +80,12 @@ export function createCoordinatorServer(options: CoordinatorServerOptions): Coor
       checkDataDir(options.config.dataDir);
       // A cluster node connects to NATS first: it takes no traffic it cannot make durable.
       await service.start();
-      app ??= await buildApp({ service, logger, isReady: () => ready });
+      app ??= await buildApp({
+        service,
+        logger,
+        isReady: () => ready,
+        ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
+      });
       await app.listen({ host: options.config.host, port: options.config.port });
       const bound = app.server.address() as AddressInfo;
       listening = { host: bound.address, port: bound.port };

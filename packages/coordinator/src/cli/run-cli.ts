@@ -30,6 +30,8 @@ export interface CliContext {
   forceExit?: (code: number) => void;
   /** Told where the server listens, once it does. */
   onListening?: (address: { host: string; port: number }) => void;
+  /** A directory the server also serves at / (a web app's build); see CoordinatorServerOptions.staticDir. */
+  staticDir?: string;
 }
 
 const processOutput: CliOutput = {
@@ -82,18 +84,20 @@ export async function runCli(argv: readonly string[], env: Environment, context:
 
   try {
     // Loaded here so --help and config errors do not pay for the server's modules.
-    const [{ createCoordinatorServer }, { DataDirError }] = await Promise.all([
+    const [{ createCoordinatorServer }, { DataDirError }, { StaticDirError }] = await Promise.all([
       import('../server.js'),
       import('../stores/index.js'),
+      import('../transport/index.js'),
     ]);
-    const server = createCoordinatorServer({ config, logger });
+    const staticDir = context.staticDir;
+    const server = createCoordinatorServer({ config, logger, ...(staticDir !== undefined ? { staticDir } : {}) });
     let address: { host: string; port: number };
     try {
       address = await server.start();
     } catch (error) {
       await server.stop().catch(() => undefined);
       // A data directory it cannot write is a configuration error, said in one line like the others.
-      if (error instanceof DataDirError) {
+      if (error instanceof DataDirError || error instanceof StaticDirError) {
         output.stderr(`${error.name}: ${error.message}\n`);
         return USAGE_ERROR;
       }

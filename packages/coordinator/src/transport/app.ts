@@ -12,6 +12,7 @@ import { registerHealthRoutes, registerStatusRoutes } from './ops-routes.js';
 import type { Corkable, SocketSenderOptions } from './socket-sender.js';
 import { registerSyncRoutes } from './sync-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerStaticFiles } from './static-files.js';
 import { releaseUpgrade } from './upgrade-release.js';
 import { handleWebSocket, socketErrorListener } from './ws-handler.js';
 
@@ -20,6 +21,11 @@ export interface AppOptions {
   readonly logger: Logger;
   /** True while the server should receive traffic (readyz). */
   readonly isReady: () => boolean;
+  /**
+   * A directory (e.g. a built web app) served at / for every path no coordinator route takes,
+   * nothing under basePath included. Checked at build time: StaticDirError if it is not a directory.
+   */
+  readonly staticDir?: string;
 }
 
 /** Send-buffer bounds from the config, reporting the peak buffer and slow-consumer closes. */
@@ -121,5 +127,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     { prefix: normalizeBasePath(config.basePath) },
   );
+  if (options.staticDir !== undefined) registerStaticFiles(app, options.staticDir, normalizeBasePath(config.basePath));
   return app;
 }

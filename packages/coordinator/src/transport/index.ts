@@ -4,3 +4,4 @@ export { HANDSHAKE_TIMEOUT_CLOSE, RATE_EXCEEDED_CLOSE, SHUTDOWN_CLOSE } from './
 export { RATE_DROP_CLOSE } from './dropped-message.js';
 export { TOO_FAR_BEHIND } from './socket-sender.js';
 export type { SocketSenderOptions } from './socket-sender.js';
+export { StaticDirError } from './static-files.js';

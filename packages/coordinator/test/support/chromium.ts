@@ -1,7 +1,7 @@
 // Debian's chromium through playwright-core (which never downloads a browser), launched as the
 // project's browser tests launch it, and a record of every page error and console error.
 import { execFileSync } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export function chromiumPath(): string | undefined {
   try {
@@ -11,20 +11,27 @@ export function chromiumPath(): string | undefined {
   }
 }
 
+const ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 export function launchChromium(executablePath: string, extraArgs: readonly string[] = []): Promise<Browser> {
-  return chromium.launch({
+  return chromium.launch({ executablePath, headless: true, timeout: 15_000, args: [...ARGS, ...extraArgs] });
+}
+
+/** A browser profile of its own (a user-data directory): what a second person's browser is to an app. */
+export function launchChromiumProfile(executablePath: string, userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
     timeout: 15_000,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      ...extraArgs,
-    ],
+    viewport: { width: 800, height: 600 },
+    args: [...ARGS],
   });
 }
 
