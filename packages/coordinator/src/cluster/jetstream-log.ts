@@ -60,6 +60,9 @@ export function databaseToken(databaseId: string): string {
 
 const streamNameOf = (prefix: string): string => `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_log`;
 
+/** Longest a stopping tail waits for its consumer to close. */
+const STOP_WAIT_MS = 2000;
+
 /** How long a node starting during a JetStream leader election waits for it. */
 const OPEN_WAIT_MS = 30_000;
 
@@ -257,8 +260,10 @@ export class JetStreamLog {
       stop: async () => {
         stopped = true;
         this.tails.delete(tail);
-        await current?.close();
-        await done;
+        // Bounded: with NATS away, closing a consumer or reopening one may not answer; the loop
+        // sees `stopped` whenever it comes back and ends there.
+        const bound = new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref());
+        await Promise.race([Promise.all([current?.close(), done]), bound]);
       },
       renew() {
         void current?.close();
