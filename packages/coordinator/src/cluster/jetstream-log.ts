@@ -103,16 +103,30 @@ export class JetStreamLog {
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect') this.connectedNow = false;
-        else if (status.type === 'reconnect') {
-          this.connectedNow = true;
-          // A consumer that outlived its servers may stay silent: every tail reads on through a new one.
-          for (const tail of this.tails) tail.renew();
-        }
+        else if (status.type === 'reconnect') void this.untilStreamAnswers();
       }
     })();
   }
 
-  /** False while the NATS connection is down (it reconnects by itself). */
+  /**
+   * After a reconnect the servers may still be recovering the stream or electing its leader: the
+   * node counts as connected (ready) once the stream answers again, and every tail then reads on
+   * through a new consumer (one that outlived its servers may stay silent).
+   */
+  private async untilStreamAnswers(): Promise<void> {
+    while (!this.nc.isClosed()) {
+      try {
+        await this.jsm.streams.info(this.streamName);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    this.connectedNow = true;
+    for (const tail of this.tails) tail.renew();
+  }
+
+  /** False while NATS or the stream does not answer (it reconnects by itself). */
   get connected(): boolean {
     return this.connectedNow && !this.nc.isClosed();
   }
