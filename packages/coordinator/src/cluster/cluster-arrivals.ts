@@ -124,20 +124,23 @@ export class ClusterArrivals implements Arrivals {
     merged.catch(() => undefined);
     const stopTimer = this.metrics.appendSeconds.startTimer();
     try {
-      const { seq } = await log.append(databaseId, data, nonce);
-      await merger.waitFor(seq, this.cluster.ackTimeoutMs).catch(() => {
-        if (merger.broken) throw merger.broken;
-        merger.renewTail();
-        return merger.waitFor(seq, this.cluster.ackTimeoutMs);
-      });
+      try {
+        const { seq } = await log.append(databaseId, data, nonce);
+        await merger.waitFor(seq, this.cluster.ackTimeoutMs).catch(() => {
+          if (merger.broken) throw merger.broken;
+          merger.renewTail();
+          return merger.waitFor(seq, this.cluster.ackTimeoutMs);
+        });
+      } catch (err) {
+        this.metrics.appendsTotal.inc({ result: 'failed' });
+        throw unavailable(merger.broken ? 'merging here failed' : 'no acknowledgement', err);
+      }
+      // Stored and merged here: a rejection now is the merge's own verdict on the apply (the same
+      // on every node), reported as a single node reports it, not as an outage.
       const outcome = await merged;
       stopTimer();
       this.metrics.appendsTotal.inc({ result: 'ok' });
       return outcome;
-    } catch (err) {
-      this.metrics.appendsTotal.inc({ result: 'failed' });
-      if (err instanceof ProtocolError) throw err;
-      throw unavailable(merger.broken ? 'merging here failed' : 'no acknowledgement', err);
     } finally {
       this.waiters.delete(nonce);
     }
