@@ -83,4 +83,18 @@ describe('a read-only user', () => {
     expect(h.opsOf(reopened).filter((op) => op === 'apply_changes')).toHaveLength(1);
     expect(h.errors.map((e) => e.code)).toEqual(['APPLY_CHANGES_ERROR']);
   });
+
+  it('keeps a write made while its refused backlog leads to a snapshot', async () => {
+    const coord = await h.coordinator({ hooks: readOnlyHooks() });
+    const r = h.memoryDb();
+    r.declareTable('notes', NOTES);
+    const cr = h.client(r);
+    await cr.connect(coord.url, 'db', { token: 'read-only' });
+    // Written while the refused declaration push is in flight, before the snapshot replaces the
+    // replica: it is kept and restored with its own site id and HLC, not dropped as an echo.
+    r.put('notes', { id: 1, title: 'mine' });
+    await within(cr.whenSynced(), 5000, 'synced with a refused write');
+    expect(h.opsOf(r)).toContain('get_snapshot');
+    expect(r.get('notes', 1)).toMatchObject({ title: 'mine' });
+  });
 });

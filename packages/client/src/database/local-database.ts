@@ -249,7 +249,7 @@ export class LocalDatabase {
     const sets = keep
       .map((cs) => ({ ...cs, changes: cs.changes.filter((c) => !kept.has(`${c.schema}.${c.table}`)) }))
       .filter((cs) => cs.changes.length > 0 || cs.schemaMigrations.length > 0);
-    if (sets.length > 0) this.replica.applyChanges(sets);
+    if (sets.length > 0) this.replica.applyChanges(sets, { ownFacts: 'apply' });
   }
 
   /** Re-commits journaled local writes the snapshot header cleared (tables it did not keep). */

@@ -59,7 +59,7 @@ export function applyChangeSets(engine: Engine, sets: readonly ChangeSet[], opti
       sets.flatMap((cs) => cs.schemaMigrations),
       counts,
     );
-    mergeData(engine, allChanges(sets), counts, true);
+    mergeData(engine, allChanges(sets), counts, options?.ownFacts !== 'apply');
     engine.clock.receive(max, floor === undefined ? 'check' : 'checked');
     // The outbox record commits with the merge or not at all: no applied batch goes unrecorded.
     if (options?.outbox && counts.applied > 0) engine.store.outboxAdd(options.outbox(resultOf()), engine.now());

@@ -53,6 +53,12 @@ export interface ApplyOptions {
    * drift was checked when it entered the log, so it is not checked again.
    */
   readonly arrivalSeqFloor?: number;
+  /**
+   * Data facts stamped with this replica's own site id are skipped by default (an echo of what it
+   * wrote). 'apply' merges them like any other: for a replica restoring its own writes that a
+   * snapshot cleared.
+   */
+  readonly ownFacts?: 'skip' | 'apply';
 }
 
 /** One apply of a group commit (Replica.applyGroup). */
