@@ -9,6 +9,7 @@
 // (it first merges the database's whole log). Markdown goes to stdout and bench/.out/cluster-latest.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { insertMessages, Writer } from './lib/change-sets.mjs';
@@ -48,10 +49,8 @@ async function startNats() {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const up = await new Promise((resolve) => {
-      import('node:net').then(({ connect }) => {
-        const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-        s.on('error', () => resolve(false));
-      });
+      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
     });
     if (up) break;
     if (Date.now() > deadline) throw new Error('nats-server did not start');

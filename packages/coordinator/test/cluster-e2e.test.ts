@@ -12,6 +12,7 @@ import {
   eventually,
   joinNode,
   readAll,
+  readyStatus,
   startCluster,
   type ClusterNode,
   type TestCluster,
@@ -219,16 +220,10 @@ describe('a three-node cluster over a three-server NATS cluster', () => {
     await client.close();
 
     for (const server of nats.servers) await server.kill();
-    for (const node of nodes()) {
-      const res = await fetch(`${node.server.http.replace(/\/sync$/, '')}/readyz`);
-      expect(res.status).toBe(503);
-    }
+    for (const node of nodes()) expect(await readyStatus(node.server.http)).toBe(503);
     await Promise.all(nats.servers.map((s) => s.start()));
     for (const node of nodes()) {
-      const ready = await eventually(async () => {
-        const res = await fetch(`${node.server.http.replace(/\/sync$/, '')}/readyz`);
-        return res.status === 200;
-      }, 60_000);
+      const ready = await eventually(async () => (await readyStatus(node.server.http)) === 200, 60_000);
       expect(ready, `${node.name} ready again`).toBe(true);
     }
     // Writes are taken again (leaders may still be settling: retry within a bound).

@@ -12,6 +12,7 @@ import {
 } from '@syncord/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wire, writeRow } from './support/change-sets.js';
+import { eventually, readyStatus } from './support/cluster-nodes.js';
 import { metricValue } from './support/metric-value.js';
 import { startNatsServer } from './support/nats-server.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -170,19 +171,15 @@ describe('a cluster of two nodes', () => {
     await nats.kill();
     c.send({ type: 'apply_changes', requestId: 'lost', changes: [wire(writeRow(site, 't', [1], { v: 1 }))] });
     expect(await c.next('error')).toMatchObject({ code: 'STORAGE_UNAVAILABLE', requestId: 'lost' });
-    const ready = await fetch(`${nodes[0]!.http.replace(/\/sync$/, '')}/readyz`);
-    expect(ready.status).toBe(503);
+    expect(await readyStatus(nodes[0]!.http)).toBe(503);
 
     await nats.start();
-    const again = await waitUntil(async () => {
-      const res = await fetch(`${nodes[0]!.http.replace(/\/sync$/, '')}/readyz`);
-      return res.status === 200;
-    });
+    const again = await eventually(async () => (await readyStatus(nodes[0]!.http)) === 200, 20_000);
     expect(again).toBe(true);
     // Writes are taken again, on the other node too (a first open may still meet JetStream
     // settling its stream: STORAGE_UNAVAILABLE, which clients retry).
     const set = wire(writeRow(site, 't', [2], { v: 2 }, { counter: 2 }));
-    const written = await waitUntil(async () => {
+    const written = await eventually(async () => {
       const retry = await TestClient.open(nodes[1]!.ws);
       clients.push(retry);
       if ((await retry.handshake({ databaseId: 'outage', siteId: encodeSiteId(site) })).type !== 'handshake_ack') {
@@ -191,16 +188,7 @@ describe('a cluster of two nodes', () => {
       retry.send({ type: 'apply_changes', requestId: 'ok', changes: [set] });
       const reply = await retry.next();
       return reply.type === 'apply_result';
-    });
+    }, 20_000);
     expect(written).toBe(true);
   }, 60_000);
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}

@@ -106,7 +106,12 @@ function compareWireHlc(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'base64'), Buffer.from(b, 'base64'));
 }
 
-/** Polls `check` until it holds or `timeoutMs` passes. */
+/** The status `/readyz` answers on the server whose API base (`…/sync`) is `httpBase`. */
+export async function readyStatus(httpBase: string): Promise<number> {
+  return (await fetch(`${httpBase.replace(/\/sync$/, '')}/readyz`)).status;
+}
+
+/** Polls `check` until it holds or `timeoutMs` passes; a check that throws counts as not yet. */
 export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
