@@ -128,6 +128,14 @@ export class Replica {
     return this.engine.store.outboxStats();
   }
 
+  /** A copy of the whole database file, consistent as of one moment, taken while it serves. */
+  async backupTo(file: string): Promise<void> {
+    this.engine.assertOpen();
+    const { store } = this.engine;
+    if (!store.backupTo) throw new Error('this replica has no file to copy (in-memory store)');
+    await store.backupTo(file);
+  }
+
   /**
    * The first page of the catch-up of `requester` from `sinceHLC`: facts above it plus late
    * arrivals below it (gap-free catch-up), bounded by `batchSize`. Page on by asking again from

@@ -247,6 +247,11 @@ export interface ReplicaStore {
   /** Removes one entry; an unknown id is ignored. */
   outboxDelete(id: number): void;
   outboxStats(): OutboxStats;
+  /**
+   * Copies the whole store, consistent as of one moment, into a new file while it stays open
+   * (absent when the store has no file form).
+   */
+  backupTo?(file: string): Promise<void>;
   close(): void;
 }
 

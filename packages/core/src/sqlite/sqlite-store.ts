@@ -323,6 +323,11 @@ export class SqliteReplicaStore implements ReplicaStore {
     return reader;
   }
 
+  /** SQLite's online backup: writes on this connection meanwhile are carried into the copy. */
+  async backupTo(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
   close(): void {
     for (const r of [...this.readers]) r.close();
     if (this.db.open) this.db.close();

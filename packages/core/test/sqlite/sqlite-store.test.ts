@@ -48,6 +48,24 @@ describe('the SQLite replica store', () => {
     again.close();
   });
 
+  it('copies itself while open, unsynced commits included, into a file that opens as the same database', async () => {
+    const r = openSqliteReplica(file, { now: clock.now });
+    r.applyChanges([tx(A, T0 + 20, 3, col('t', [1], 'c', 'x'))]);
+    r.applyGroup([{ changeSets: [tx(B, T0 + 30, 0, col('t', [2], 'c', 'y'))] }], { durable: false });
+    r.setLocal('position', '7', { durable: false });
+    const copy = join(dir, 'copy.sqlite');
+    const copied = await dump(r);
+    await r.backupTo(copy);
+    r.applyChanges([tx(A, T0 + 40, 4, col('t', [3], 'c', 'after'))]);
+    const again = openSqliteReplica(copy, { now: clock.now });
+    expect(encodeSiteId(again.siteId)).toBe(encodeSiteId(r.siteId));
+    expect(again.getLocal('position')).toBe('7');
+    expect(again.lastSeq).toBe(2);
+    expect(await dump(again)).toEqual(copied);
+    again.close();
+    r.close();
+  });
+
   it('judges against tombstones written before a reopen and in the same transaction, table by table', () => {
     const r = openSqliteReplica(file, { now: clock.now });
     r.applyChanges([tx(A, T0 + 10, 0, del('t', [1]))]);
