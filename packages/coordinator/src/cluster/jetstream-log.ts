@@ -41,6 +41,14 @@ export interface AppendResult {
 export interface LogEntry {
   readonly seq: number;
   readonly data: Uint8Array;
+  /** When JetStream stored it (ms): the same on every node that reads it. */
+  readonly time: number;
+}
+
+/** A value in the log's shared board (a JetStream KV bucket) and its revision, for compare-and-set. */
+export interface BoardValue {
+  readonly text: string;
+  readonly revision: number;
 }
 
 /** A running read of one database's entries; `stop()` ends it. */
@@ -91,6 +99,8 @@ async function retryTimeouts<T>(withinMs: number, request: () => Promise<T>): Pr
 export class JetStreamLog {
   private connectedNow = true;
   private readonly tails = new Set<LogTail>();
+  private readonly boardBucket: string;
+  private board: Promise<KV> | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -100,6 +110,7 @@ export class JetStreamLog {
     readonly streamName: string,
     private readonly sites: KV,
   ) {
+    this.boardBucket = `${streamName}_board`;
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect') this.connectedNow = false;
@@ -202,6 +213,59 @@ export class JetStreamLog {
     throw new Error(`no agreed value for database ${databaseId}`);
   }
 
+  /** The shared board, made on first use (only S3 archiving in a cluster needs it). */
+  private boardKv(): Promise<KV> {
+    this.board ??= retryTimeouts(OPEN_WAIT_MS, () =>
+      new Kvm(this.js).create(this.boardBucket, {
+        replicas: this.options.replicas,
+        storage: StorageType.File,
+        history: 1,
+      }),
+    ).catch((err: unknown) => {
+      this.board = undefined;
+      throw err;
+    });
+    return this.board;
+  }
+
+  /** `<name>.<database token>` on the board: undefined when absent or deleted. */
+  async readBoard(name: string, databaseId: string): Promise<BoardValue | undefined> {
+    const entry = await (await this.boardKv()).get(`${name}.${databaseToken(databaseId)}`);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return { text: entry.string(), revision: entry.revision };
+  }
+
+  /**
+   * Writes `text` only if the value is still at `revision` (undefined: only if absent); false when
+   * another node wrote first.
+   */
+  async writeBoard(name: string, databaseId: string, text: string, revision?: number): Promise<boolean> {
+    const kv = await this.boardKv();
+    const key = `${name}.${databaseToken(databaseId)}`;
+    try {
+      if (revision === undefined) await kv.create(key, text);
+      else await kv.update(key, text, revision);
+      return true;
+    } catch (err) {
+      if (err instanceof Error && /wrong last sequence|exists/i.test(err.message)) return false;
+      throw err;
+    }
+  }
+
+  /** Removes the value if it is still at `revision`. */
+  async clearBoard(name: string, databaseId: string, revision: number): Promise<void> {
+    await (await this.boardKv()).delete(`${name}.${databaseToken(databaseId)}`, { previousSeq: revision });
+  }
+
+  /** Deletes the database's entries at or below `seq` from the stream. */
+  async purgeThrough(databaseId: string, seq: number): Promise<number> {
+    const { purged } = await this.jsm.streams.purge(this.streamName, {
+      filter: this.subjectOf(databaseId),
+      seq: seq + 1,
+    });
+    return purged;
+  }
+
   subjectOf(databaseId: string): string {
     return `${this.options.subjectPrefix}.db.${databaseToken(databaseId)}`;
   }
@@ -226,12 +290,23 @@ export class JetStreamLog {
    * is stored, until stopped. An ordered consumer, re-created after a reconnect from the last
    * sequence delivered; should it end anyway (every NATS server lost for a while, leaders being
    * elected), the tail starts a new one from there, so nothing is skipped or repeated.
+   * `guard.refusal(last)` is asked before every consumer is opened: when it names a reason, the
+   * tail ends there and `onEnd` is told it (the first time, `tail` itself rejects); when it
+   * throws (it could not tell), the open is retried like any other failed one.
    */
-  async tail(databaseId: string, afterSeq: number, onEntry: (entry: LogEntry) => void): Promise<LogTail> {
+  async tail(
+    databaseId: string,
+    afterSeq: number,
+    onEntry: (entry: LogEntry) => void,
+    guard?: { refusal(last: number): Promise<Error | undefined>; onEnd(err: Error): void },
+  ): Promise<LogTail> {
     let last = afterSeq;
     let stopped = false;
     let current: { close(): Promise<void | Error> } | undefined;
+    let refused: Error | undefined;
     const open = async () => {
+      refused = await guard?.refusal(last);
+      if (refused) throw refused;
       // While a lost server's streams elect new leaders (seconds), consumer requests go unanswered.
       const consumer = await retryTimeouts(this.options.ackTimeoutMs * 4, () =>
         this.js.consumers.get(this.streamName, {
@@ -249,7 +324,7 @@ export class JetStreamLog {
       for await (const m of messages) {
         if (m.seq <= last) continue;
         last = m.seq;
-        onEntry({ seq: m.seq, data: m.data });
+        onEntry({ seq: m.seq, data: m.data, time: Number(m.timestampNanos / 1_000_000n) });
       }
     };
     const first = await open();
@@ -265,6 +340,11 @@ export class JetStreamLog {
           await deliver(messages);
         } catch {
           // Reopened below, from the last sequence delivered.
+        }
+        if (refused) {
+          stopped = true;
+          guard?.onEnd(refused);
+          break;
         }
         messages = undefined;
         if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
