@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { expect, it } from 'vitest';
 import { newSiteId, wire, writeRow } from './support/change-sets.js';
 import { startChildServer } from './support/child-server.js';
-import { getObject, listKeys, until, useS3Server } from './support/s3-objects.js';
+import { getObject, listKeys, s3Flags, until, useS3Server } from './support/s3-objects.js';
 import type { S3TestServer } from './support/s3-server.js';
 import { TestClient } from './support/ws-client.js';
 
@@ -18,21 +18,7 @@ useS3Server((server, c) => {
 });
 
 it('uploads after a restart the batch of an apply acknowledged just before a SIGKILL', async () => {
-  const args = [
-    '--s3-bucket',
-    s3.bucket,
-    '--s3-endpoint',
-    s3.endpoint,
-    '--s3-access-key-id',
-    'S3RVER',
-    '--s3-secret-access-key',
-    'S3RVER',
-    '--s3-force-path-style',
-    '--s3-key-prefix',
-    'crash/',
-    '--s3-retry-max-delay-ms',
-    '200',
-  ];
+  const args = s3Flags(s3, 'crash/');
   const first = await startChildServer({ args });
   let second: Awaited<ReturnType<typeof startChildServer>> | undefined;
   try {

@@ -24,6 +24,7 @@ import type {
   MergedArrival,
   MergedListener,
 } from '../service/arrivals.js';
+import { ClusterArchive } from './cluster-archive.js';
 import { createClusterMetrics, type ClusterMetrics } from './cluster-metrics.js';
 import { DatabaseMerger, type ApplyWaiter } from './database-merger.js';
 import { JetStreamLog } from './jetstream-log.js';
@@ -54,11 +55,18 @@ export class ClusterArrivals implements Arrivals {
   private nonces = 0;
   readonly storeHooks: ArrivalStoreHooks;
   private readonly metrics: ClusterMetrics;
+  private readonly archive: ClusterArchive;
 
   constructor(private readonly options: ClusterArrivalsOptions) {
     this.metrics = createClusterMetrics(options.metrics.registry, () => this.log?.connected ?? false);
     this.nodeName = options.config.cluster.nodeName || `${hostname()}-${process.pid}`;
+    this.archive = new ClusterArchive(
+      () => this.started,
+      `${this.nodeName}.${this.nonceBase}`,
+      options.config.cluster.archiveTurnMs,
+    );
     this.storeHooks = {
+      sharedArchive: this.archive,
       siteIdFor: (databaseId) => this.siteIdFor(databaseId),
       replicaOptions: (databaseId) => ({ onCoverage: (note) => this.shareCoverage(databaseId, note) }),
       opened: (databaseId, replica) => this.opened(databaseId, replica),
@@ -199,6 +207,7 @@ export class ClusterArrivals implements Arrivals {
       waiters: this.waiters,
       onMerged: this.options.onMerged,
       onEntry: (local) => this.metrics.entriesMergedTotal.inc({ origin: local ? 'local' : 'remote' }),
+      archive: this.archive,
     });
     this.mergers.set(databaseId, merger);
     try {

@@ -4,8 +4,9 @@
 // one transaction (a group commit, as a single node does for its sockets).
 import type { ChangeSet, Replica, SiteId } from '@syncord/core';
 import type { Logger } from 'pino';
-import { arrivalBatch, type MergedArrival } from '../service/arrivals.js';
+import { arrivalBatch, type ArrivalRequest, type MergedArrival } from '../service/arrivals.js';
 import { storageErrorCode } from '../service/errors.js';
+import type { ClusterArchive } from './cluster-archive.js';
 import type { JetStreamLog, LogEntry, LogTail } from './jetstream-log.js';
 import { decodeEntry, type ApplyEntry, type LogEntryBody } from './log-entry.js';
 
@@ -38,6 +39,8 @@ export interface MergerDeps {
   readonly onMerged: (databaseId: string, origin: SiteId, applied: readonly ChangeSet[]) => void;
   /** Told of every apply entry merged; `local` when this node appended it. */
   readonly onEntry?: (local: boolean) => void;
+  /** With S3 on, every merged apply records its batch (durability/shared-archive.ts). */
+  readonly archive?: ClusterArchive;
 }
 
 interface SeqWaiter {
@@ -70,7 +73,21 @@ export class DatabaseMerger {
   }
 
   async start(): Promise<void> {
-    this.tail = await this.deps.log.tail(this.databaseId, this.mergedSeq, (entry) => this.enqueue(entry));
+    const { archive } = this.deps;
+    // With S3 on the log may be trimmed below an image: a tail that would resume below the trim
+    // point would skip entries, so it stops there and this copy waits for a reopen (and restore).
+    const guard = archive?.archiver
+      ? {
+          refusal: async (last: number) => {
+            const trimmed = await archive.trimmedThrough(this.databaseId);
+            return trimmed > last
+              ? new Error(`this copy merged through ${last} but the log was trimmed through ${trimmed}`)
+              : undefined;
+          },
+          onEnd: (err: Error) => this.fail(err),
+        }
+      : undefined;
+    this.tail = await this.deps.log.tail(this.databaseId, this.mergedSeq, (entry) => this.enqueue(entry), guard);
   }
 
   /** Set once merging failed for a storage reason; the copy is then behind until reopened. */
@@ -130,13 +147,13 @@ export class DatabaseMerger {
     if (this.closed || this.failure) return;
     const entries = this.queue;
     this.queue = [];
-    let group: Array<{ seq: number; entry: ApplyEntry }> = [];
+    let group: Array<{ seq: number; time: number; entry: ApplyEntry }> = [];
     for (const raw of entries) {
       // A redelivery after a reconnect never merges an entry twice.
       if (raw.seq <= this.mergedSeq) continue;
       const entry = this.decode(raw);
       if (entry?.kind === 'apply') {
-        group.push({ seq: raw.seq, entry });
+        group.push({ seq: raw.seq, time: raw.time, entry });
         continue;
       }
       if (!this.mergeApplies(group)) return;
@@ -173,10 +190,23 @@ export class DatabaseMerger {
   }
 
   /** False when a storage failure stopped the merge (nothing of the group is then merged here). */
-  private mergeApplies(group: ReadonlyArray<{ seq: number; entry: ApplyEntry }>): boolean {
+  private mergeApplies(group: ReadonlyArray<{ seq: number; time: number; entry: ApplyEntry }>): boolean {
     if (group.length === 0) return true;
-    const steps = group.map(({ seq, entry }) => {
-      const step = arrivalBatch(this.replica, entry, { arrivalSeqFloor: seq * SEQS_PER_ENTRY });
+    const archiver = this.deps.archive?.archiver;
+    const steps = group.map(({ seq, time, entry }) => {
+      const request: ArrivalRequest = archiver
+        ? {
+            ...entry,
+            outbox: (allowed) =>
+              archiver.batchRecord(this.databaseId, this.replica, {
+                position: seq,
+                time,
+                clientId: entry.siteId,
+                allowed,
+              }),
+          }
+        : entry;
+      const step = arrivalBatch(this.replica, request, { arrivalSeqFloor: seq * SEQS_PER_ENTRY });
       const build = () => {
         this.replica.setLocal(MERGED_SEQ_KEY, String(seq));
         return step.build();
@@ -192,8 +222,10 @@ export class DatabaseMerger {
       this.fail(storageFailure);
       return false;
     }
+    let appliedFacts = 0;
     steps.forEach(({ entry, step }, i) => {
       const result = results[i];
+      if (result !== undefined && !(result instanceof Error)) appliedFacts += result.applied;
       const waiter = this.deps.waiters.get(entry.nonce);
       this.deps.onEntry?.(waiter !== undefined);
       if (result === undefined || result instanceof Error) {
@@ -206,6 +238,7 @@ export class DatabaseMerger {
       waiter?.resolve(step.outcome(result));
     });
     this.advance(group[group.length - 1]!.seq);
+    archiver?.merged(this.databaseId, appliedFacts);
     return true;
   }
 

@@ -89,6 +89,7 @@ const TEXT_CASES: Record<ConfigKey, [string, unknown]> = {
   'cluster.subjectPrefix': ['tenants_eu', 'tenants_eu'],
   'cluster.nodeName': ['node-1', 'node-1'],
   'cluster.ackTimeoutMs': ['2500', 2500],
+  'cluster.archiveTurnMs': ['4000', 4000],
   'admin.token': ['op-secret', 'op-secret'],
   'admin.maxPageSize': ['100', 100],
 };
@@ -148,16 +149,16 @@ describe('loadConfig', () => {
   });
 
   it('parses every flag, by its commander attribute name', () => {
-    // Every flag but the NATS URL: a cluster does not take s3.bucket yet (tested below).
-    const options = CONFIG_OPTIONS.filter((o) => o.key !== 'cluster.natsUrl');
+    const options = CONFIG_OPTIONS;
     const argv: CliOptions = Object.fromEntries(options.map((o) => [attributeOf(o.flag), TEXT_CASES[o.key][0]]));
     const config = loadConfig({ env: {}, cwd: workDir(), argv });
     for (const option of options) expect(getAt(config, option.key)).toEqual(TEXT_CASES[option.key][1]);
   });
 
-  it('refuses a cluster with S3 archiving, which is not supported yet', () => {
+  it('takes a cluster with S3 archiving', () => {
     const env = { SYNC_NATS_URL: 'nats://127.0.0.1:4222', S3_BUCKET: 'archive' };
-    expect(() => loadConfig({ env, cwd: workDir() })).toThrow(/cluster.natsUrl.*cannot be combined with s3.bucket/);
+    const config = loadConfig({ env, cwd: workDir() });
+    expect([config.cluster.natsUrl, config.s3.bucket]).toEqual(['nats://127.0.0.1:4222', 'archive']);
   });
 
   it('treats an empty variable as unset', () => {

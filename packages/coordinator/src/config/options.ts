@@ -524,6 +524,16 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
       'Longest wait for JetStream to acknowledge an apply or answer a read; past it the request fails with STORAGE_UNAVAILABLE (close 1013).',
   },
   {
+    key: 'cluster.archiveTurnMs',
+    env: 'SYNC_CLUSTER_ARCHIVE_TURN_MS',
+    flag: 'cluster-archive-turn-ms',
+    arg: '<ms>',
+    kind: timerMs,
+    unit: 'ms',
+    description:
+      "With S3 on: one node at a time uploads a database's batches and snapshots; if it dies, another takes over within this time.",
+  },
+  {
     key: 'admin.token',
     env: 'SYNC_ADMIN_TOKEN',
     flag: 'admin-token',

@@ -141,6 +141,8 @@ export interface CoordinatorConfig {
     nodeName: string;
     /** Longest wait for JetStream to acknowledge an apply (or answer a read) before it fails. */
     ackTimeoutMs: number;
+    /** With S3 on: how long a node's turn at archiving a database lasts unless renewed. */
+    archiveTurnMs: number;
   };
   /** The admin page at `{basePath}/admin`. */
   admin: {
@@ -201,7 +203,14 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
     flushTimeoutMs: 10 * 1000,
   },
   diskEviction: { enabled: true, idleMs: 3600 * 1000 },
-  cluster: { natsUrl: '', replicas: 1, subjectPrefix: 'syncord', nodeName: '', ackTimeoutMs: 5000 },
+  cluster: {
+    natsUrl: '',
+    replicas: 1,
+    subjectPrefix: 'syncord',
+    nodeName: '',
+    ackTimeoutMs: 5000,
+    archiveTurnMs: 15_000,
+  },
   admin: { token: '', maxPageSize: 500 },
 };
 

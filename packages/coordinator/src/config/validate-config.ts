@@ -125,16 +125,6 @@ function checkS3Credentials(merged: PartialConfig): void {
   }
 }
 
-/** A cluster archives through its log, not through each node's S3 outbox: not built yet. */
-function checkClusterWithoutS3(config: PartialConfig): void {
-  if (config.cluster?.natsUrl && config.s3?.bucket) {
-    throw new ConfigError(
-      'cluster.natsUrl' satisfies ConfigKey,
-      'cannot be combined with s3.bucket yet: S3 archiving in a cluster is not supported (docs/cluster.md)',
-    );
-  }
-}
-
 /**
  * A complete, valid config from a partial one: unknown keys and bad values are errors naming the
  * key, missing keys take their defaults (merged per section), cross-key rules are applied.
@@ -144,6 +134,5 @@ export function validateConfig(partial: unknown): CoordinatorConfig {
   const checked = settleAuth(checkLayer(partial, ''));
   checkSendBuffer(checked);
   checkS3Credentials(checked);
-  checkClusterWithoutS3(checked);
   return structuredClone(mergeLayers([DEFAULT_CONFIG, checked])) as CoordinatorConfig;
 }

@@ -89,3 +89,14 @@ export class ArchiveLayout {
     return time === undefined ? undefined : { key, kind, time };
   }
 }
+
+/** The id part of an image key in a cluster: the log position it holds, then a unique tail. */
+export function positionedImageId(position: number): string {
+  return `p${position}-${globalThis.crypto.randomUUID()}`;
+}
+
+/** The log position an image key names (undefined for an image without one). */
+export function positionOfImageKey(key: string): number | undefined {
+  const m = /_p(\d+)-[^/]*$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}

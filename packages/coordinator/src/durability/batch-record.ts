@@ -27,6 +27,8 @@ export interface BatchBody {
    * so a database restored from batches alone keeps its identity.
    */
   readonly serverSiteId?: string;
+  /** Syncord's extension in a cluster: the entry's position in the shared log. */
+  readonly logSeq?: number;
 }
 
 export interface BatchInput {
@@ -36,18 +38,22 @@ export interface BatchInput {
   readonly changeSets: readonly ChangeSet[];
   readonly result: ApplyResult;
   readonly time: number;
+  /** A cluster derives the id from the entry, so every node writes the same object. */
+  readonly batchId?: string;
+  readonly logSeq?: number;
 }
 
 /** The §10.2 body as JSON text. */
 export function encodeBatch(input: BatchInput): string {
   const body: BatchBody = {
-    batchId: globalThis.crypto.randomUUID(),
+    batchId: input.batchId ?? globalThis.crypto.randomUUID(),
     databaseId: input.databaseId,
     timestamp: new Date(input.time).toISOString(),
     clientId: encodeSiteId(input.clientId),
     changes: input.changeSets.map(encodeChangeSet),
     metadata: { applied: input.result.applied, skipped: input.result.skipped, conflicts: input.result.conflicts },
     serverSiteId: encodeSiteId(input.serverSiteId),
+    ...(input.logSeq !== undefined ? { logSeq: input.logSeq } : {}),
   };
   return JSON.stringify(body);
 }
@@ -100,6 +106,7 @@ export interface BatchHead {
   readonly time: number;
   readonly clientId: string;
   readonly changeCount: number;
+  readonly logSeq?: number;
 }
 
 export function batchHead(text: string): BatchHead {
@@ -114,6 +121,7 @@ export function batchHead(text: string): BatchHead {
     time,
     clientId: typeof json.clientId === 'string' ? json.clientId : '',
     changeCount: Array.isArray(json.changes) ? json.changes.length : 0,
+    ...(typeof json.logSeq === 'number' ? { logSeq: json.logSeq } : {}),
   };
 }
 

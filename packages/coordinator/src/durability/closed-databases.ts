@@ -4,6 +4,8 @@
 // claims it first: work in progress on it is cancelled and waited for, so an eviction never
 // removes a file the store manager is opening. Candidates found at start (files in dataDir with
 // the default naming) are handled like databases just closed, aged by their modification time.
+// In a cluster a node's file is only a copy of what the log and the archive hold: it is neither
+// drained nor imaged, and eviction simply removes it.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Replica, SiteId } from '@syncord/core';
@@ -17,6 +19,7 @@ import { uploadImage } from './image.js';
 import type { ObjectStore } from './object-store.js';
 import type { OutboxDrain } from './outbox-drain.js';
 import type { OpenFile } from './restore.js';
+import { COPY_SUFFIX } from './shared-image.js';
 
 interface Candidate {
   readonly file: string;
@@ -46,6 +49,8 @@ export interface ClosedDatabasesOptions {
   readonly now: () => number;
   /** After an image is uploaded (retention). */
   readonly onImage: (databaseId: string) => void;
+  /** The database's arrivals live in a cluster's log (shared-archive.ts). */
+  readonly sharedLog?: boolean;
 }
 
 export class ClosedDatabases {
@@ -82,8 +87,11 @@ export class ClosedDatabases {
     let found = 0;
     for (const name of entries) {
       const file = path.join(path.resolve(dataDir), name);
-      if (name.includes(`${STORE_FILE_EXTENSION}.restoring-`)) {
-        rmSync(file, { force: true }); // an interrupted restore
+      if (
+        name.includes(`${STORE_FILE_EXTENSION}.restoring-`) ||
+        name.includes(`${STORE_FILE_EXTENSION}${COPY_SUFFIX}`)
+      ) {
+        rmSync(file, { force: true }); // an interrupted restore or image copy
         continue;
       }
       if (!name.endsWith(STORE_FILE_EXTENSION)) continue;
@@ -92,7 +100,8 @@ export class ClosedDatabases {
       const databaseId = unescapeDatabaseId(stem);
       if (defaultStorageName(databaseId) !== stem || this.options.isOpen(databaseId)) continue;
       if (this.candidates.has(databaseId)) continue;
-      this.candidates.set(databaseId, { file, closedAt: statSync(file).mtimeMs, clean: false });
+      const clean = this.options.sharedLog === true;
+      this.candidates.set(databaseId, { file, closedAt: statSync(file).mtimeMs, clean });
       found++;
     }
     return found;
@@ -173,6 +182,10 @@ export class ClosedDatabases {
   private async evict(databaseId: string, candidate: Candidate, w: Work): Promise<void> {
     const { file } = candidate;
     if (w.cancelled) return;
+    if (this.options.sharedLog) {
+      this.remove(databaseId, candidate, '');
+      return;
+    }
     let siteId = candidate.siteId;
     if (siteId === undefined || existsSync(`${file}-wal`)) {
       // Opening and closing folds a leftover write-ahead log into the file, so the image is whole.
@@ -191,10 +204,20 @@ export class ClosedDatabases {
     this.options.onImage(databaseId);
     // An open that arrived during the upload keeps the file (the image is merely one more base).
     if (w.cancelled || this.candidates.get(databaseId) !== candidate) return;
-    removeDatabaseFiles(file);
-    markEvicted(file, { databaseId, evictedAt: this.options.now(), image: key });
+    this.remove(databaseId, candidate, key);
+  }
+
+  /** `image`: the key of the image that holds it ('' in a cluster, whose log and archive do). */
+  private remove(databaseId: string, candidate: Candidate, image: string): void {
+    removeDatabaseFiles(candidate.file);
+    markEvicted(candidate.file, { databaseId, evictedAt: this.options.now(), image });
     this.candidates.delete(databaseId);
     this.options.metrics.evictionsTotal.inc();
-    this.options.log.info({ databaseId, key }, 'database evicted from local disk (image in S3)');
+    this.options.log.info(
+      { databaseId, ...(image ? { key: image } : {}) },
+      image
+        ? 'database evicted from local disk (image in S3)'
+        : 'database evicted from local disk (held by the cluster)',
+    );
   }
 }

@@ -36,8 +36,20 @@ export interface DurabilityMetrics {
   readonly evictionsTotal: Counter;
 }
 
-export function createDurabilityMetrics(registry: Registry, outbox: () => OutboxTotals): DurabilityMetrics {
+export function createDurabilityMetrics(
+  registry: Registry,
+  outbox: () => OutboxTotals,
+  turns: () => number,
+): DurabilityMetrics {
   const registers = [registry];
+  new Gauge({
+    name: 'sync_s3_archiving_turns',
+    help: 'Open databases whose batches and snapshots this cluster node uploads (its archiving turns)',
+    registers,
+    collect() {
+      this.set(turns());
+    },
+  });
   const counter = (name: string, help: string) => new Counter({ name, help, registers });
   new Gauge({
     name: 'sync_s3_outbox_depth',

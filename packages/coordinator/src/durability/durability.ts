@@ -7,6 +7,8 @@
 //   gzip into a multipart upload; the newest `keepSnapshots` bases are kept.
 // - Restore: a database opened with no local file is rebuilt from the bucket first.
 // - Closed databases: drained, and evicted from local disk when idle (ClosedDatabases).
+// - In a cluster (options.shared) the log orders arrivals: batches are recorded as entries merge,
+//   one node at a time holds the archiving turn, and its bases are images (shared-archive.ts).
 import { existsSync } from 'node:fs';
 import { encodeSiteId, type ApplyResult, type ChangeSet, type Replica, type SiteId } from '@syncord/core';
 import type { Logger } from 'pino';
@@ -28,6 +30,8 @@ import { ObjectStore } from './object-store.js';
 import { OutboxDrain } from './outbox-drain.js';
 import { restoreDatabase, type OpenFile, type RestoreReport } from './restore.js';
 import { pruneArchive } from './retention.js';
+import { sharedBatchId, SharedTurn, turnTickMs, type SharedArchive } from './shared-archive.js';
+import { positionedImages, prepareSharedFile, uploadSharedImage } from './shared-image.js';
 import { readMark, snapshotDue, snapshotTo, writeMark, type SnapshotMark } from './snapshot-schedule.js';
 
 export interface DurabilityOptions {
@@ -40,6 +44,8 @@ export interface DurabilityOptions {
   /** Default: a client for `config.s3`. */
   readonly store?: ObjectStore;
   readonly now?: () => number;
+  /** The cluster's log, when arrivals are ordered there (absent on a single node). */
+  readonly shared?: SharedArchive;
 }
 
 interface OpenDatabase {
@@ -47,18 +53,24 @@ interface OpenDatabase {
   readonly drain: OutboxDrain;
   mark: SnapshotMark;
   snapshot?: Promise<void>;
+  /** In a cluster: this node's share of archiving the database. */
+  readonly turn?: SharedTurn;
+  /** In a cluster: facts merged since the last snapshot (positions there are not counts). */
+  factsSinceMark: number;
 }
 
 /** How often schedules and closed databases are looked at: often enough for the shortest setting. */
-function tickMs(config: CoordinatorConfig): number {
+function tickMs(config: CoordinatorConfig, shared: SharedArchive | undefined): number {
   const shortest = Math.min(config.s3.snapshotIntervalMs, config.diskEviction.idleMs, 30_000);
-  return Math.max(25, Math.floor(shortest / 2));
+  return Math.max(25, Math.min(Math.floor(shortest / 2), shared ? turnTickMs(shared.turnMs) : Infinity));
 }
 
 export class Durability {
   readonly store: ObjectStore;
   readonly metrics: DurabilityMetrics;
   private readonly open = new Map<string, OpenDatabase>();
+  /** Each database's file, as the store manager named it when opening. */
+  private readonly files = new Map<string, string>();
   /** What beforeClose learnt of a closing database, for afterClose (which knows its file). */
   private readonly closedInfo = new Map<string, { clean: boolean; siteId: SiteId; pending?: OutboxTotals }>();
   private readonly closedDbs: ClosedDatabases;
@@ -75,7 +87,11 @@ export class Durability {
     this.log = options.log.child({ component: 's3' });
     this.now = options.now ?? Date.now;
     this.store = options.store ?? ObjectStore.fromConfig(config.s3);
-    this.metrics = createDurabilityMetrics(options.registry, () => this.outboxTotals());
+    this.metrics = createDurabilityMetrics(
+      options.registry,
+      () => this.outboxTotals(),
+      () => [...this.open.values()].filter((db) => db.turn?.holder).length,
+    );
     this.closedDbs = new ClosedDatabases({
       config,
       store: this.store,
@@ -87,6 +103,21 @@ export class Durability {
       log: this.log,
       now: this.now,
       onImage: (id) => this.prune(id),
+      sharedLog: options.shared !== undefined,
+    });
+    options.shared?.attach({
+      batchRecord: (databaseId, replica, entry) => (result) =>
+        encodeBatch({
+          databaseId,
+          clientId: entry.clientId,
+          serverSiteId: replica.siteId,
+          changeSets: entry.allowed,
+          result,
+          time: entry.time,
+          batchId: sharedBatchId(replica.siteId, entry.position),
+          logSeq: entry.position,
+        }),
+      merged: (databaseId, applied) => this.afterMerge(databaseId, applied),
     });
   }
 
@@ -108,7 +139,7 @@ export class Durability {
     this.stores = stores;
     const found = this.closedDbs.scan(this.options.config.dataDir);
     if (found > 0) this.log.info({ databases: found }, 'closed databases found on disk: draining their outboxes');
-    this.timer = setInterval(() => this.tick(), tickMs(this.options.config));
+    this.timer = setInterval(() => this.tick(), tickMs(this.options.config, this.options.shared));
     this.timer.unref();
     this.tick();
   }
@@ -118,6 +149,11 @@ export class Durability {
   /** Before a database file is opened: waits out work on it, restores it when it is missing. */
   async prepareOpen(databaseId: string, file: string): Promise<RestoreReport | undefined> {
     await this.closedDbs.claim(databaseId);
+    this.files.set(databaseId, file);
+    if (this.options.shared) {
+      await this.prepareShared(databaseId, file, this.options.shared);
+      return undefined;
+    }
     if (existsSync(file)) {
       clearEvicted(file);
       return undefined;
@@ -146,6 +182,32 @@ export class Durability {
     }
   }
 
+  private async prepareShared(databaseId: string, file: string, shared: SharedArchive): Promise<void> {
+    clearEvicted(file);
+    try {
+      const image = await prepareSharedFile(
+        {
+          store: this.store,
+          layout: this.layoutFor(databaseId),
+          shared,
+          openFile: this.options.openFile,
+          log: this.log,
+        },
+        file,
+      );
+      if (!image) return;
+      this.metrics.restoresTotal.inc();
+      this.log.info(
+        { databaseId, image: image.key, position: image.position },
+        'database restored from its newest image',
+      );
+    } catch (err) {
+      this.metrics.restoreFailuresTotal.inc();
+      this.log.error({ databaseId, err }, 'restore from S3 failed; the next open tries again');
+      throw err;
+    }
+  }
+
   opened(databaseId: string, replica: Replica): void {
     const drain = this.newDrain(databaseId, replica);
     let mark = readMark(replica);
@@ -155,14 +217,26 @@ export class Durability {
       mark = { at: this.now(), seq: 0 };
       writeMark(replica, mark);
     }
-    this.open.set(databaseId, { replica, drain, mark });
-    drain.kick();
+    const { shared } = this.options;
+    const turn = shared && new SharedTurn(databaseId, replica, drain, shared, this.log, this.now);
+    this.open.set(databaseId, { replica, drain, mark, factsSinceMark: 0, ...(turn ? { turn } : {}) });
+    // In a cluster only the holder of the archiving turn uploads; the turn's first step decides.
+    if (turn) void turn.tick();
+    else drain.kick();
   }
 
   /** Flushes the database's outbox (bounded by s3.flushTimeoutMs) before its store closes. */
   async beforeClose(databaseId: string, replica: Replica): Promise<void> {
     const db = this.open.get(databaseId);
     if (!db || db.replica !== replica) return;
+    if (db.turn) {
+      // The log keeps every entry past what is archived: a record left here is made again by
+      // whichever node merges the entry next, so the file needs no draining once closed.
+      await db.turn.close(this.options.config.s3.flushTimeoutMs);
+      this.open.delete(databaseId);
+      this.closedInfo.set(databaseId, { clean: true, siteId: replica.siteId });
+      return;
+    }
     const flushed = await db.drain.flush(this.options.config.s3.flushTimeoutMs);
     await db.drain.stop();
     this.open.delete(databaseId);
@@ -177,6 +251,7 @@ export class Durability {
   }
 
   afterClose(databaseId: string, file: string): void {
+    this.files.delete(databaseId);
     const info = this.closedInfo.get(databaseId);
     this.closedInfo.delete(databaseId);
     this.closedDbs.closed(databaseId, file, info ?? { clean: false });
@@ -192,7 +267,17 @@ export class Durability {
 
   afterApply(databaseId: string, result: ApplyResult): void {
     const db = this.open.get(databaseId);
-    if (!db || result.applied === 0) return;
+    // In a cluster every node's merge reports itself (afterMerge), the receiving node's included.
+    if (!db || result.applied === 0 || db.turn) return;
+    db.drain.kick();
+    this.considerSnapshot(databaseId, db);
+  }
+
+  private afterMerge(databaseId: string, applied: number): void {
+    const db = this.open.get(databaseId);
+    if (!db || applied === 0) return;
+    db.factsSinceMark += applied;
+    if (!db.turn?.holder) return;
     db.drain.kick();
     this.considerSnapshot(databaseId, db);
   }
@@ -242,19 +327,24 @@ export class Durability {
 
   private tick(): void {
     if (this.stopping) return;
-    for (const [databaseId, db] of this.open) this.considerSnapshot(databaseId, db);
+    for (const [databaseId, db] of this.open) {
+      void db.turn?.tick();
+      this.considerSnapshot(databaseId, db);
+    }
     void this.closedDbs.tick();
   }
 
   private considerSnapshot(databaseId: string, db: OpenDatabase): void {
-    if (this.stopping || db.snapshot) return;
+    if (this.stopping || db.snapshot || (db.turn && !db.turn.holder)) return;
     let lastSeq: number;
     try {
       lastSeq = db.replica.lastSeq;
     } catch {
       return;
     }
-    if (!snapshotDue(db.mark, lastSeq, this.now(), this.options.config.s3)) return;
+    const anyArrived = lastSeq > db.mark.seq;
+    const arrived = db.turn ? (anyArrived ? Math.max(1, db.factsSinceMark) : 0) : lastSeq - db.mark.seq;
+    if (!snapshotDue(db.mark, arrived, this.now(), this.options.config.s3)) return;
     void this.startSnapshot(databaseId, db);
   }
 
@@ -269,14 +359,20 @@ export class Durability {
     const run = (async () => {
       try {
         const replica = handle?.replica ?? db.replica;
-        const { mark, report } = await snapshotTo(this.store, this.layoutFor(databaseId), replica, this.now);
-        db.mark = mark;
-        this.lastSnapshot = { databaseId, at: mark.at };
+        if (db.turn) {
+          const counted = db.factsSinceMark;
+          db.mark = await this.uploadImageOf(databaseId, replica, db.turn);
+          db.factsSinceMark -= counted;
+        } else {
+          const { mark, report } = await snapshotTo(this.store, this.layoutFor(databaseId), replica, this.now);
+          db.mark = mark;
+          this.log.info(
+            { databaseId, snapshotId: report.snapshotId, entries: report.entries, seq: mark.seq },
+            'snapshot uploaded',
+          );
+        }
+        this.lastSnapshot = { databaseId, at: db.mark.at };
         this.metrics.snapshotsTotal.inc();
-        this.log.info(
-          { databaseId, snapshotId: report.snapshotId, entries: report.entries, seq: mark.seq },
-          'snapshot uploaded',
-        );
         this.prune(databaseId);
       } catch (err) {
         this.metrics.snapshotFailuresTotal.inc();
@@ -288,6 +384,24 @@ export class Durability {
     })();
     db.snapshot = run;
     return run;
+  }
+
+  /** A cluster's snapshot: an image of this node's file (shared-image.ts); the turn then trims the log. */
+  private async uploadImageOf(databaseId: string, replica: Replica, turn: SharedTurn): Promise<SnapshotMark> {
+    const shared = this.options.shared!;
+    const file = this.files.get(databaseId);
+    if (file === undefined) throw new Error(`no file known for database ${JSON.stringify(databaseId)}`);
+    const layout = this.layoutFor(databaseId);
+    const seq = replica.lastSeq;
+    const at = this.now();
+    const input = { store: this.store, layout, shared, openFile: this.options.openFile };
+    const image = await uploadSharedImage(input, replica, file, at);
+    const mark = { at, seq };
+    writeMark(replica, mark);
+    this.log.info({ databaseId, image: image.key, position: image.position }, 'snapshot uploaded (image)');
+    const previous = (await positionedImages(this.store, layout)).filter((i) => i.position < image.position).at(-1);
+    turn.imageTaken(previous?.position);
+    return mark;
   }
 
   private prune(databaseId: string): void {

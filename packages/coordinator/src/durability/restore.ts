@@ -61,6 +61,25 @@ async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> 
   }
 }
 
+/** Writes an image object (a gzipped SQLite file) out as `file`, which must not exist. */
+export async function writeImage(
+  store: ObjectStore,
+  layout: ArchiveLayout,
+  image: ArchivedObject,
+  file: string,
+  fetched?: Awaited<ReturnType<ObjectStore['get']>>,
+): Promise<void> {
+  const { body, metadata } = fetched ?? (await store.get(image.key));
+  const owner = metadata['x-database-id'];
+  if (owner !== undefined && owner !== headerSafe(layout.databaseId)) {
+    body.destroy();
+    throw new RestoreError(
+      `${store.url(image.key)} is an image of database ${JSON.stringify(owner)}, not ${JSON.stringify(layout.databaseId)}`,
+    );
+  }
+  await pipeline(Readable.from(decompressed(body)), createWriteStream(file, { flags: 'wx' }));
+}
+
 /** Restores into `file`; returns the open replica (the caller closes it). */
 async function restoreBase(
   input: RestoreInput,
@@ -74,14 +93,7 @@ async function restoreBase(
   const where = store.url(base.key);
   const { body, metadata } = await store.get(base.key);
   if (base.kind === 'images') {
-    const owner = metadata['x-database-id'];
-    if (owner !== undefined && owner !== headerSafe(layout.databaseId)) {
-      body.destroy();
-      throw new RestoreError(
-        `${where} is an image of database ${JSON.stringify(owner)}, not ${JSON.stringify(layout.databaseId)}`,
-      );
-    }
-    await pipeline(Readable.from(decompressed(body)), createWriteStream(file, { flags: 'wx' }));
+    await writeImage(store, layout, base, file, { body, metadata });
     return { replica: openFile(file), entries: 0, pruned: 'none' };
   }
   let envelope: SnapshotEnvelope | undefined;

@@ -35,8 +35,8 @@ export interface ScheduleSettings {
   readonly snapshotChanges: number;
 }
 
-export function snapshotDue(mark: SnapshotMark, lastSeq: number, now: number, settings: ScheduleSettings): boolean {
-  const arrived = lastSeq - mark.seq;
+/** Due when `arrived` facts came since the snapshot at `mark`, or any did and its interval passed. */
+export function snapshotDue(mark: SnapshotMark, arrived: number, now: number, settings: ScheduleSettings): boolean {
   if (arrived <= 0) return false;
   return arrived >= settings.snapshotChanges || now - mark.at >= settings.snapshotIntervalMs;
 }

@@ -4,6 +4,7 @@
 // apply and waits for its outcome; what was merged, from here or from another node, comes back
 // through `onMerged` so broadcasts work the same either way.
 import type { ApplyBatch, ApplyResult, ChangeSet, Replica, ReplicaOptions, SiteId } from '@syncord/core';
+import type { SharedArchive } from '../durability/shared-archive.js';
 import { GroupCommit } from './group-commit.js';
 import { checkOrigins } from './origin-check.js';
 import type { RejectedChangeSet } from './types.js';
@@ -55,6 +56,8 @@ export interface ArrivalStoreHooks {
   opened(databaseId: string, replica: Replica): Promise<void>;
   /** Before the replica closes. */
   closing(databaseId: string): Promise<void>;
+  /** A shared log S3 archiving coordinates through (a cluster's); absent on a single node. */
+  readonly sharedArchive?: SharedArchive;
 }
 
 /**

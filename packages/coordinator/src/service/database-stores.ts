@@ -79,6 +79,7 @@ export function createDatabaseStores(options: DatabaseStoresOptions): {
     log,
     registry: metrics.registry,
     ...(storeHooks ? { storeHooks } : {}),
+    ...(arrivalHooks.sharedArchive ? { shared: arrivalHooks.sharedArchive } : {}),
     openFile: (file, siteId) => openServerReplica(config, file, siteId),
   });
   const stores = new StoreManager({

@@ -18,7 +18,13 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(natsUrls: string, size: number, replicas: number): Promise<TestCluster> {
+export async function startCluster(
+  natsUrls: string,
+  size: number,
+  replicas: number,
+  /** More flags for every node (S3 settings, for one). */
+  extraArgs: readonly string[] = [],
+): Promise<TestCluster> {
   const prefix = `e2e_${Math.random().toString(36).slice(2, 10)}`;
   const argsOf = (name: string): string[] => [
     '--nats-url',
@@ -31,6 +37,7 @@ export async function startCluster(natsUrls: string, size: number, replicas: num
     name,
     '--cluster-ack-timeout-ms',
     '5000',
+    ...extraArgs,
   ];
   const nodes: ClusterNode[] = [];
   for (let i = 1; i <= size; i++) {
@@ -55,9 +62,15 @@ export async function startCluster(natsUrls: string, size: number, replicas: num
   };
 }
 
+/** A node as the read helpers need it: a child process here, or an in-process test server. */
+export interface ReachableNode {
+  readonly name: string;
+  readonly server: { readonly ws: string };
+}
+
 /** A raw client handshaken on `node`'s database. */
 export async function joinNode(
-  node: ClusterNode,
+  node: ReachableNode,
   databaseId: string,
   site: SiteId = newSiteId(),
 ): Promise<{ client: TestClient; ack: ServerJson }> {
@@ -71,7 +84,7 @@ export async function joinNode(
 }
 
 /** Every change set `node` serves a new site catching up from zero (all pages of one get_changes). */
-export async function readAll(node: ClusterNode, databaseId: string, sinceHLC?: string): Promise<ServerJson[]> {
+export async function readAll(node: ReachableNode, databaseId: string, sinceHLC?: string): Promise<ServerJson[]> {
   const { client } = await joinNode(node, databaseId);
   try {
     client.send({ type: 'get_changes', requestId: 'all', ...(sinceHLC ? { sinceHLC } : {}) });

@@ -75,6 +75,25 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
   }
 }
 
+/** The `syncord` flags that point a child process at the test bucket under its own key prefix. */
+export function s3Flags(s3: S3TestServer, keyPrefix: string): string[] {
+  return [
+    '--s3-bucket',
+    s3.bucket,
+    '--s3-endpoint',
+    s3.endpoint,
+    '--s3-access-key-id',
+    'S3RVER',
+    '--s3-secret-access-key',
+    'S3RVER',
+    '--s3-force-path-style',
+    '--s3-key-prefix',
+    keyPrefix,
+    '--s3-retry-max-delay-ms',
+    '200',
+  ];
+}
+
 /** Coordinator config pointing at the test bucket under its own key prefix. */
 export function s3Settings(s3: S3TestServer, keyPrefix: string) {
   return {
