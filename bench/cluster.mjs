@@ -6,7 +6,10 @@
 // per second, one writer per node, 4 pushes in flight) and p50/p99 ack latency, plus the CPU
 // seconds of every process (the per-node split). With three nodes also: send→push latency to a
 // subscriber on another node, and a catch-up from zero on a node that had not opened the database
-// (it first merges the database's whole log). Markdown goes to stdout and bench/.out/cluster-latest.md.
+// (it first merges the database's whole log). A fourth set-up repeats the three nodes with S3 on (a
+// local s3rver, default schedule): every node records each batch, the holder of the database's
+// archiving turn uploads them and snapshots it as images. Markdown goes to stdout and
+// bench/.out/cluster-latest.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -16,6 +19,7 @@ import { insertMessages, Writer } from './lib/change-sets.mjs';
 import { OUT_DIR, removeTempDir, tempDir } from './lib/harness.mjs';
 import { cpuSeconds } from './lib/proc-stats.mjs';
 import { pushMessages } from './lib/push.mjs';
+import { startS3rver } from './lib/s3rver.mjs';
 import { freePort, startCoordinator } from './lib/server.mjs';
 import { formatNumber, percentile, perSecond } from './lib/stats.mjs';
 import { WireClient } from './lib/wire-client.mjs';
@@ -67,12 +71,12 @@ async function startNats() {
   };
 }
 
-async function startNodes(count, natsUrl, prefix) {
+async function startNodes(count, natsUrl, prefix, moreEnv = {}) {
   const nodes = [];
   for (let i = 1; i <= count; i++) {
     const dataDir = tempDir(`syncord-bench-node${i}-`);
     const env = natsUrl
-      ? { SYNC_NATS_URL: natsUrl, SYNC_CLUSTER_SUBJECT_PREFIX: prefix, SYNC_NODE_NAME: `node${i}` }
+      ? { SYNC_NATS_URL: natsUrl, SYNC_CLUSTER_SUBJECT_PREFIX: prefix, SYNC_NODE_NAME: `node${i}`, ...moreEnv }
       : {};
     const server = await startCoordinator({ dataDir, env: { ...env, SYNC_MESSAGE_RATE_PER_SECOND: '100000' } });
     nodes.push({ name: `node${i}`, server, dataDir });
@@ -231,6 +235,34 @@ async function main() {
     );
     rows.push({ setup: 'three nodes with NATS', ...m.result, cpu: cpuText(m.cpu, m.result.cells) });
     for (const c of open) await c.close();
+
+    log('three nodes with NATS and S3 (s3rver), one database');
+    const s3Dir = tempDir('syncord-bench-s3-');
+    const s3 = await startS3rver(s3Dir, 'bench');
+    const s3Env = {
+      S3_BUCKET: 'bench',
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_FORCE_PATH_STYLE: 'true',
+    };
+    const s3Nodes = await startNodes(3, nats.url, 'bench3s3', s3Env);
+    try {
+      const s3Open = [];
+      for (const n of s3Nodes) {
+        const c = await WireClient.open(n.server.wsUrl);
+        await c.handshake('bench-c4', new Writer().siteIdText);
+        s3Open.push(c);
+      }
+      const procs = [...s3Nodes.map((n) => ({ name: n.name, pid: n.server.pid })), natsProc];
+      m = await cpuSplit([...procs, { name: 's3rver', pid: s3.pid }], () => applyLoad(s3Nodes, 'bench-c4'));
+      rows.push({ setup: 'three nodes with NATS and S3', ...m.result, cpu: cpuText(m.cpu, m.result.cells) });
+      for (const c of s3Open) await c.close();
+    } finally {
+      await stopAll(s3Nodes);
+      await s3.stop();
+      removeTempDir(s3Dir);
+    }
 
     log('cross-node fan-out');
     const fan = await crossNodeFanout(nodes, 'bench-fan');

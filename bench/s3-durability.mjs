@@ -6,13 +6,13 @@
 // Each measured step runs in a fresh Node process, so its peak RSS is its own; "base RSS" is that
 // process after loading the modules and opening the database, before the step.
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startS3rver } from './lib/s3rver.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -89,30 +89,6 @@ function child(phase, extra) {
   });
 }
 
-const S3RVER_CHILD = `
-const http = require('node:http');
-const S3rver = require(process.env.S3RVER_MODULE);
-const s3rver = new S3rver({ silent: true, directory: process.env.S3RVER_DIR, configureBuckets: [{ name: '${BUCKET}' }] });
-s3rver.configureBuckets().then(() => {
-  const server = http.createServer(s3rver.callback());
-  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-});
-process.on('message', () => process.exit(0));
-`;
-
-async function startS3rver(dir) {
-  const script = join(dir, 's3rver.cjs');
-  writeFileSync(script, S3RVER_CHILD);
-  const require = createRequire(join(fileURLToPath(import.meta.url), '../../packages/coordinator/package.json'));
-  const proc = fork(script, [], {
-    execArgv: ['--openssl-legacy-provider'],
-    env: { ...process.env, S3RVER_MODULE: require.resolve('s3rver'), S3RVER_DIR: join(dir, 's3') },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const { port } = await new Promise((resolve) => proc.once('message', resolve));
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => proc.send('stop') };
-}
-
 /** A database of `cells` cells: rows of 4 columns, 250-row transactions from 10 writers. */
 async function build(file, cells) {
   const { makeHLC, newSiteId, transactionIdOf } = await core();
@@ -153,7 +129,7 @@ async function main() {
       .map((l) => l.toFixed(2))
       .join(' ')}, ${cells.toLocaleString('en-US')} cells`,
   );
-  const s3 = await startS3rver(dir);
+  const s3 = await startS3rver(dir, BUCKET);
   const rows = [];
   const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
   try {
@@ -195,7 +171,7 @@ async function main() {
       );
     }
   } finally {
-    s3.stop();
+    await s3.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log('\n| step | time | throughput | RSS before → peak |\n|---|---|---|---|');

@@ -3,7 +3,8 @@
 // a key every node derives alike; snapshots are images of the holder's file, after which the log
 // is trimmed; a node with no file, or with a copy older than the trimmed log, rebuilds from the
 // newest image plus the log and honours watermarks other nodes handed out; eviction is per node.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { newSiteId, type SiteId } from '@syncord/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -12,6 +13,8 @@ import type { Counter, Gauge } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseToken, JetStreamLog } from '../src/cluster/jetstream-log.js';
 import { positionOfImageKey } from '../src/durability/archive-keys.js';
+import { restoreDatabase } from '../src/durability/restore.js';
+import { openServerReplica } from '../src/service/database-stores.js';
 import { wire, writeRow } from './support/change-sets.js';
 import { cellsOf, eventually, joinNode, readAll, readyStatus } from './support/cluster-nodes.js';
 import { metricValue } from './support/metric-value.js';
@@ -203,6 +206,26 @@ describe('S3 in a cluster', () => {
     expect(await rowsOn(b, 'shop')).toEqual(range(1, 30));
     expect(await metric(b, 'sync_s3_restores_total')).toBe(1);
     await writer.client.close();
+
+    // Point-in-time restore (`syncord restore`) reads a cluster's archive too: image plus batches.
+    const durability = a.server.server.service.durability!;
+    expect(await durability.flushAll()).toBe(true);
+    const outDir = tempDir();
+    const out = path.join(outDir, 'shop.sqlite');
+    const report = await restoreDatabase({
+      store: durability.store,
+      layout: durability.layoutFor('shop'),
+      targetFile: out,
+      openFile: (file, siteId) => openServerReplica(a.server.server.service.config, file, siteId),
+    });
+    expect(report?.base?.kind).toBe('images');
+    const restored = openServerReplica(a.server.server.service.config, out);
+    const values = restored
+      .getChangesSince(newSiteId())
+      .flatMap((set) => set.changes.flatMap((c) => (c.type === 'column' && c.column === 'n' ? [c.value] : [])));
+    restored.close();
+    rmSync(outDir, { recursive: true, force: true });
+    expect(values.map(Number).sort((x, y) => x - y)).toEqual(range(1, 30));
   });
 
   it('evicts an idle database from a node without uploading an image of its own', async () => {
