@@ -151,12 +151,12 @@ export class SharedTurn {
     if (this.held && !was) {
       this.log.info({ databaseId: this.databaseId, archivedThrough: this.archived }, 'archiving turn taken');
     }
+    // Records the bucket already holds go first: a node taking the turn uploads only the rest.
+    this.dropArchived();
     if (this.held) {
       this.drain.kick();
       await this.publish();
       await this.trim();
-    } else {
-      this.dropArchived();
     }
   }
 
@@ -182,7 +182,7 @@ export class SharedTurn {
     this.log.info({ databaseId: this.databaseId, through }, 'cluster log trimmed below the previous image');
   }
 
-  /** Not the holder: records at or below what the holder published are in the bucket already. */
+  /** Records at or below what the holder published are in the bucket already. */
   private dropArchived(): void {
     for (;;) {
       const entries = this.replica.outboxPeek(100);
