@@ -5,7 +5,7 @@
 // newest image plus the log and honours watermarks other nodes handed out; eviction is per node.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { newSiteId, type SiteId } from '@syncord/core';
+import { newSiteId } from '@syncord/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -95,22 +95,6 @@ async function rowsOn(node: Node, databaseId: string): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
-/** Every change set `node` serves `site` from `sinceHLC` (all pages). */
-async function catchUp(node: Node, databaseId: string, site: SiteId, sinceHLC?: string) {
-  const { client: c } = await joinNode(node, databaseId, site);
-  try {
-    c.send({ type: 'get_changes', ...(sinceHLC ? { sinceHLC } : {}) });
-    const sets: Array<Record<string, unknown>> = [];
-    for (;;) {
-      const page = await c.next('changes');
-      sets.push(...(page['changeSets'] as Array<Record<string, unknown>>));
-      if (page['more'] !== true) return sets;
-    }
-  } finally {
-    await c.close();
-  }
-}
-
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('S3 in a cluster', () => {
@@ -182,7 +166,7 @@ describe('S3 in a cluster', () => {
     // A client in sync on a, with its watermark.
     const reader = newSiteId();
     await writeThrough(a, 'shop', range(2, 30));
-    const seen = await catchUp(a, 'shop', reader);
+    const seen = await readAll(a, 'shop', undefined, reader);
     expect(seen.length).toBe(30);
     const watermark = String(seen.at(-1)!['hlc']);
 
@@ -200,7 +184,7 @@ describe('S3 in a cluster', () => {
     expect(await rowsOn(c, 'shop')).toEqual(range(1, 30));
     expect(await metric(c, 'sync_s3_restores_total')).toBe(1);
     // The same file as a's at that position: a's watermark needs nothing more here.
-    expect(await catchUp(c, 'shop', reader, watermark)).toEqual([]);
+    expect(await readAll(c, 'shop', watermark, reader)).toEqual([]);
 
     // b's old copy cannot catch up from the trimmed log: it is replaced by the newest image.
     expect(await rowsOn(b, 'shop')).toEqual(range(1, 30));

@@ -3,7 +3,7 @@
 // every batch and how far the log was trimmed are board values too, so every node reads the same.
 import type { Replica } from '@syncord/core';
 import type { MergedEntryArchiver, SharedArchive } from '../durability/shared-archive.js';
-import { MERGED_SEQ_KEY } from './database-merger.js';
+import { mergedSeqOf } from './database-merger.js';
 import type { JetStreamLog } from './jetstream-log.js';
 
 interface Lease {
@@ -79,7 +79,7 @@ export class ClusterArchive implements SharedArchive {
   }
 
   positionOf(replica: Replica): number {
-    return Number(replica.getLocal(MERGED_SEQ_KEY) ?? '0');
+    return mergedSeqOf(replica);
   }
 
   private async readPosition(name: string, databaseId: string): Promise<number> {

@@ -13,6 +13,11 @@ import { decodeEntry, type ApplyEntry, type LogEntryBody } from './log-entry.js'
 /** Where the last merged stream sequence is kept in the replica (committed with the merge). */
 export const MERGED_SEQ_KEY = 'cluster.mergedSeq';
 
+/** The stream sequence a replica has merged through (0 for a new file). */
+export function mergedSeqOf(replica: Replica): number {
+  return Number(replica.getLocal(MERGED_SEQ_KEY) ?? '0');
+}
+
 /**
  * Arrival sequences an entry may use: entry n's facts are numbered from n × this, so a position
  * means the same on every node (core ApplyOptions.arrivalSeqFloor) and 2^33 entries still fit.
@@ -64,7 +69,7 @@ export class DatabaseMerger {
     private readonly replica: Replica,
     private readonly deps: MergerDeps,
   ) {
-    this.mergedSeq = Number(replica.getLocal(MERGED_SEQ_KEY) ?? '0');
+    this.mergedSeq = mergedSeqOf(replica);
   }
 
   /** The stream sequence of the newest entry merged here. */

@@ -96,6 +96,13 @@ async function retryTimeouts<T>(withinMs: number, request: () => Promise<T>): Pr
   }
 }
 
+/** A KV bucket of the log (one value per key), made if missing; waits out a leader election. */
+function openBucket(js: JetStreamClient, name: string, replicas: number): Promise<KV> {
+  return retryTimeouts(OPEN_WAIT_MS, () =>
+    new Kvm(js).create(name, { replicas, storage: StorageType.File, history: 1 }),
+  );
+}
+
 export class JetStreamLog {
   private connectedNow = true;
   private readonly tails = new Set<LogTail>();
@@ -180,13 +187,7 @@ export class JetStreamLog {
         return manager;
       });
       const js = jetstream(nc, { timeout: options.ackTimeoutMs });
-      const sites = await retryTimeouts(OPEN_WAIT_MS, () =>
-        new Kvm(js).create(`${streamName}_sites`, {
-          replicas: options.replicas,
-          storage: StorageType.File,
-          history: 1,
-        }),
-      );
+      const sites = await openBucket(js, `${streamName}_sites`, options.replicas);
       return new JetStreamLog(nc, js, jsm, options, streamName, sites);
     } catch (err) {
       await nc.close();
@@ -215,13 +216,7 @@ export class JetStreamLog {
 
   /** The shared board, made on first use (only S3 archiving in a cluster needs it). */
   private boardKv(): Promise<KV> {
-    this.board ??= retryTimeouts(OPEN_WAIT_MS, () =>
-      new Kvm(this.js).create(this.boardBucket, {
-        replicas: this.options.replicas,
-        storage: StorageType.File,
-        history: 1,
-      }),
-    ).catch((err: unknown) => {
+    this.board ??= openBucket(this.js, this.boardBucket, this.options.replicas).catch((err: unknown) => {
       this.board = undefined;
       throw err;
     });

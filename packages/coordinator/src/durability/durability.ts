@@ -158,23 +158,30 @@ export class Durability {
       clearEvicted(file);
       return undefined;
     }
-    try {
-      const report = await restoreDatabase({
+    const report = await this.restoring(databaseId, () =>
+      restoreDatabase({
         store: this.store,
         layout: this.layoutFor(databaseId),
         targetFile: file,
         openFile: this.options.openFile,
         log: this.log,
-      });
-      clearEvicted(file);
-      if (report) {
-        this.metrics.restoresTotal.inc();
-        this.log.info(
-          { databaseId, base: report.base?.key, batches: report.batches, siteId: encodeSiteId(report.siteId) },
-          'database restored from S3',
-        );
-      }
-      return report;
+      }),
+    );
+    clearEvicted(file);
+    if (report) {
+      this.metrics.restoresTotal.inc();
+      this.log.info(
+        { databaseId, base: report.base?.key, batches: report.batches, siteId: encodeSiteId(report.siteId) },
+        'database restored from S3',
+      );
+    }
+    return report;
+  }
+
+  /** A restore, its failure counted and logged (the open fails; the next one tries again). */
+  private async restoring<T>(databaseId: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
     } catch (err) {
       this.metrics.restoreFailuresTotal.inc();
       this.log.error({ databaseId, err }, 'restore from S3 failed; the next open tries again');
@@ -184,28 +191,20 @@ export class Durability {
 
   private async prepareShared(databaseId: string, file: string, shared: SharedArchive): Promise<void> {
     clearEvicted(file);
-    try {
-      const image = await prepareSharedFile(
-        {
-          store: this.store,
-          layout: this.layoutFor(databaseId),
-          shared,
-          openFile: this.options.openFile,
-          log: this.log,
-        },
-        file,
-      );
-      if (!image) return;
-      this.metrics.restoresTotal.inc();
-      this.log.info(
-        { databaseId, image: image.key, position: image.position },
-        'database restored from its newest image',
-      );
-    } catch (err) {
-      this.metrics.restoreFailuresTotal.inc();
-      this.log.error({ databaseId, err }, 'restore from S3 failed; the next open tries again');
-      throw err;
-    }
+    const input = {
+      store: this.store,
+      layout: this.layoutFor(databaseId),
+      shared,
+      openFile: this.options.openFile,
+      log: this.log,
+    };
+    const image = await this.restoring(databaseId, () => prepareSharedFile(input, file));
+    if (!image) return;
+    this.metrics.restoresTotal.inc();
+    this.log.info(
+      { databaseId, image: image.key, position: image.position },
+      'database restored from its newest image',
+    );
   }
 
   opened(databaseId: string, replica: Replica): void {

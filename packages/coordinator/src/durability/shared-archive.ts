@@ -134,14 +134,15 @@ export class SharedTurn {
   private async step(): Promise<void> {
     // Another node's turn is looked at again only when it would run out: a node with many open
     // databases asks the board about each once a turn, not once a tick.
-    if (this.now() < this.lookAt) {
-      if (this.held) {
-        this.drain.kick();
-        await this.publish();
-        await this.trim();
-      }
-      return;
-    }
+    if (this.now() >= this.lookAt) await this.look();
+    if (!this.held) return;
+    this.drain.kick();
+    await this.publish();
+    await this.trim();
+  }
+
+  /** Keeps or takes the turn and reads how far the bucket is complete. */
+  private async look(): Promise<void> {
     const was = this.held;
     const turn = await this.shared.claim(this.databaseId);
     this.held = turn.held;
@@ -153,11 +154,6 @@ export class SharedTurn {
     }
     // Records the bucket already holds go first: a node taking the turn uploads only the rest.
     this.dropArchived();
-    if (this.held) {
-      this.drain.kick();
-      await this.publish();
-      await this.trim();
-    }
   }
 
   /** The holder: how far every batch is in the bucket, from its outbox and merged position. */

@@ -83,9 +83,14 @@ export async function joinNode(
   return { client, ack };
 }
 
-/** Every change set `node` serves a new site catching up from zero (all pages of one get_changes). */
-export async function readAll(node: ReachableNode, databaseId: string, sinceHLC?: string): Promise<ServerJson[]> {
-  const { client } = await joinNode(node, databaseId);
+/** Every change set `node` serves `site` (a new one by default) from `sinceHLC` (all pages of one get_changes). */
+export async function readAll(
+  node: ReachableNode,
+  databaseId: string,
+  sinceHLC?: string,
+  site: SiteId = newSiteId(),
+): Promise<ServerJson[]> {
+  const { client } = await joinNode(node, databaseId, site);
   try {
     client.send({ type: 'get_changes', requestId: 'all', ...(sinceHLC ? { sinceHLC } : {}) });
     const sets: ServerJson[] = [];
